@@ -1,0 +1,1 @@
+"""The spine every capability stands on: places, agencies, users, audit, events, errors."""
