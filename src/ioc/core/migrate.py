@@ -1,12 +1,60 @@
-"""Bring a database's schema up to date (Alembic)."""
+"""Bring a database's schema up to date with the Alembic migrations shipped in the package."""
 
 from __future__ import annotations
 
-from ioc.core.db import Base, Database
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from ioc.core.db import Database
+from ioc.core.problems import ServiceUnavailable
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def upgrade(database: Database) -> None:
-    """Create or upgrade every table."""
-    from ioc.core import models  # noqa: F401  (registers the tables)
+def alembic_config(database: Database | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if database is not None:
+        config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
+    return config
 
-    Base.metadata.create_all(database.engine)
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(database: Database) -> str | None:
+    with database.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def ensure_postgis(database: Database) -> None:
+    """PostgreSQL deployments keep geometry in PostGIS; say plainly how to get it if missing."""
+    if database.dialect != "postgresql":
+        return
+    try:
+        with database.engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except DBAPIError as exc:
+        raise ServiceUnavailable(
+            "PostGIS is not available in this PostgreSQL server: install it (Debian: "
+            "apt-get install postgresql-15-postgis-3) or have the DBA run "
+            f"CREATE EXTENSION postgis; ({exc.orig})"
+        ) from exc
+
+
+def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate to ``revision``; returns (revision before, revision after)."""
+    ensure_postgis(database)
+    before = current_revision(database)
+    with database.engine.begin() as conn:
+        config = alembic_config(database)
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    return before, current_revision(database)

@@ -25,7 +25,16 @@ from ioc.core.db import Base, utcnow
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 PLACE_LEVELS = ("province", "district", "commune")
-ROLES = ("admin", "leader", "operator", "agency_staff", "district_admin", "citizen", "device", "connector")
+ROLES = (
+    "admin",
+    "leader",
+    "operator",
+    "agency_staff",
+    "district_admin",
+    "citizen",
+    "device",
+    "connector",
+)
 
 
 class Meta(Base):
@@ -88,9 +97,10 @@ class UserAgency(Base):
     """An agency inside a user's scope."""
 
     __tablename__ = "user_agencies"
-    __audit__ = False  # audited through the user's own row (agency_codes)
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
 
 
@@ -140,7 +150,6 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime | None] = mapped_column()
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
-    last_used_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class AuditEntry(Base):

@@ -1,0 +1,97 @@
+"""Builds the FastAPI application from the capability routers."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import func, select, text
+
+from ioc import __version__
+from ioc.core.bus import Bus, make_bus
+from ioc.core.config import Settings, get_settings
+from ioc.core.db import Database
+from ioc.core.deps import SessionDep
+from ioc.core.http import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    install_problem_handlers,
+)
+from ioc.core.models import Meta, Place
+from ioc.core.outbox import OutboxRelay, install_commit_hook
+from ioc.core.schemas import Health
+
+log = logging.getLogger("ioc")
+
+# Each capability contributes routers; later capabilities add their "module:attribute" here.
+ROUTERS = (
+    "ioc.core.api:router",
+    "ioc.core.api_admin:router",
+)
+
+
+def _load_router(path: str) -> APIRouter:
+    module, _, attr = path.partition(":")
+    router: APIRouter = getattr(importlib.import_module(module), attr)
+    return router
+
+
+def create_app(
+    settings: Settings | None = None, database: Database | None = None, bus: Bus | None = None
+) -> FastAPI:
+    """The whole IOC as one ASGI app; tests pass their own database and bus."""
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+    bus = bus or make_bus(settings.bus_url, settings.bus_stream)
+    relay = OutboxRelay(database, bus)
+    install_commit_hook(database.sessionmaker, relay)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await bus.start()
+        await relay.start()
+        log.info("ioc %s serving %s, bus %s", __version__, database.dialect, bus.name)
+        try:
+            yield
+        finally:
+            await relay.stop()
+            await bus.close()
+
+    app = FastAPI(
+        title="ioc — Intelligent Operations Centre",
+        version=__version__,
+        description=(
+            "Provincial IOC API. Errors are RFC 9457 problem+json. Log in at "
+            "`POST /api/v1/auth/token` (OAuth2 password flow) or send `X-API-Key`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.bus = bus
+    app.state.relay = relay
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    for path in ROUTERS:
+        app.include_router(_load_router(path))
+
+    @app.get("/health", tags=["health"])
+    def health(session: SessionDep) -> Health:
+        """Liveness and what this server is connected to."""
+        session.execute(text("SELECT 1"))
+        tree = session.scalar(select(Meta.value).where(Meta.key == "place_tree"))
+        count = session.scalar(select(func.count()).select_from(Place)) or 0
+        return Health(
+            status="ok",
+            version=__version__,
+            database=database.dialect,
+            bus=bus.name,
+            place_tree=tree,
+            places=count,
+        )
+
+    return app

@@ -1,0 +1,149 @@
+"""The outbox relay: publishes events committed with their writes, so none is lost or invented."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ioc.core.bus import Bus
+from ioc.core.db import Database, utcnow
+from ioc.core.events import Event
+from ioc.core.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Moves committed ``events`` rows onto the bus in id order, marking each once accepted.
+
+    Delivery is at least once: a crash between the bus's ack and the commit of
+    ``published_at`` re-publishes the row, which NATS drops by its ``Nats-Msg-Id``.
+    On PostgreSQL several relays may run at once (``FOR UPDATE SKIP LOCKED``); on SQLite run one.
+    """
+
+    def __init__(
+        self, database: Database, bus: Bus, *, interval: float = 1.0, batch_size: int = 100
+    ) -> None:
+        self.database = database
+        self.bus = bus
+        self.interval = interval
+        self.batch_size = batch_size
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def flush(self) -> int:
+        """Publish everything pending now; returns how many events the bus accepted."""
+        async with self._lock:
+            total = 0
+            while True:
+                published, more = await self._relay_batch()
+                total += published
+                if not more:
+                    return total
+
+    async def _relay_batch(self) -> tuple[int, bool]:
+        """One batch in one transaction; says how many went out and whether to go on."""
+        session = self.database.sessionmaker()
+        session.info["actor"] = "system:outbox"
+        try:
+            rows = await asyncio.to_thread(self._claim, session)
+            published = 0
+            for row in rows:
+                try:
+                    await self.bus.publish(Event.from_row(row))
+                except Exception as exc:
+                    log.warning(
+                        "the %s bus refused event #%d %s (%s); %d left for the next round",
+                        self.bus.name,
+                        row.id,
+                        row.type,
+                        exc,
+                        len(rows) - published,
+                    )
+                    break
+                row.published_at = utcnow()
+                published += 1
+            if published:
+                await asyncio.to_thread(session.commit)
+            return published, published == self.batch_size
+        finally:
+            await asyncio.to_thread(session.close)
+
+    def _claim(self, session: Session) -> list[OutboxEvent]:
+        stmt = (
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(self.batch_size)
+        )
+        if self.database.dialect == "postgresql":
+            # Rows another relay is publishing stay locked until it commits: skip them.
+            stmt = stmt.with_for_update(skip_locked=True)
+        return list(session.scalars(stmt))
+
+    def notify(self) -> None:
+        """Ask for a flush soon; safe from any thread (e.g. a commit hook in a threadpool)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with suppress(RuntimeError):  # the loop closed between the check and the call
+            loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Flush on every ``notify()``, and every ``interval`` seconds in case one was missed."""
+        self._loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("outbox relay round failed; retrying in %.1fs", self.interval)
+            if self._stopping:
+                return
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def start(self) -> None:
+        """Run the relay in a background task until ``stop()``."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the round in progress and a last flush, then end the task."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait([task], timeout=timeout)
+        if not done:
+            log.warning("outbox relay did not stop within %.1fs; cancelling it", timeout)
+            task.cancel()
+            await asyncio.wait([task])
+        self._loop = None
+
+
+def install_commit_hook(
+    target: sessionmaker[Any] | type[Session], relay: OutboxRelay
+) -> Callable[[Session], None]:
+    """Wake ``relay`` after each commit that emitted events; returns the listener for removal."""
+
+    def after_commit(session: Session) -> None:
+        if session.info.get("emitted"):
+            session.info["emitted"] = 0
+            relay.notify()
+
+    event.listen(target, "after_commit", after_commit)
+    return after_commit
