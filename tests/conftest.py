@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
 
 from ioc.core.db import Database
 from ioc.core.migrate import upgrade
+from ioc.demo.builder import DEMO_PASSWORD
 
 PG_ADMIN_URL = os.environ.get(
     "IOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -52,6 +54,29 @@ def _pg_admin(sql: str) -> None:
         engine.dispose()
 
 
+def _sqlite_snapshot(database: Database, path: Path) -> str:
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return str(path)
+
+
+def _clone(backend: str, template: str, tmp_path: Path, name: str = "ioc") -> str:
+    """Copy a template database; returns the copy's URL."""
+    if backend == "sqlite":
+        path = tmp_path / f"{name}.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    db_name = f"ioc_t_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f"CREATE DATABASE {db_name} TEMPLATE {template}")
+    return _pg_url(db_name)
+
+
+def _drop(backend: str, url: str) -> None:
+    if backend == "postgresql":
+        _pg_admin(f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)")
+
+
 @pytest.fixture(scope="session")
 def template_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database that each test copies (a file, or a PostgreSQL template)."""
@@ -59,10 +84,7 @@ def template_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         path = tmp_path_factory.mktemp("template") / "template.db"
         database = Database(f"sqlite:///{path}")
         upgrade(database)
-        with database.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        database.dispose()
-        yield str(path)
+        yield _sqlite_snapshot(database, path)
         return
     _pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)")
     _pg_admin(f"CREATE DATABASE {TEMPLATE_DB}")
@@ -73,20 +95,45 @@ def template_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     _pg_admin(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)")
 
 
+@pytest.fixture(scope="session")
+def demo_template_url(
+    backend: str, template_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The demo province (Hòa Bình places, agencies, one user per role), built once."""
+    from ioc.demo.builder import build_demo
+
+    tmp = tmp_path_factory.mktemp("demo-template")
+    url = _clone(backend, template_url, tmp, "demo")
+    database = Database(url)
+    build_demo(database)
+    if backend == "sqlite":
+        yield _sqlite_snapshot(database, tmp / "demo.db")
+        return
+    database.dispose()
+    name = str(make_url(url).database)
+    yield name
+    _drop(backend, url)
+
+
 @pytest.fixture
 def db_url(backend: str, template_url: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database of the chosen backend for one test."""
+    """A fresh, migrated, empty database of the chosen backend for one test."""
+    url = _clone(backend, template_url, tmp_path)
+    yield url
+    _drop(backend, url)
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, as an operator's brand-new one."""
     if backend == "sqlite":
-        path = tmp_path / "ioc.db"
-        shutil.copyfile(template_url, path)
-        yield f"sqlite:///{path}"
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     name = f"ioc_t_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template_url}")
-    try:
-        yield _pg_url(name)
-    finally:
-        _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _pg_admin(f"CREATE DATABASE {name}")
+    url = _pg_url(name)
+    yield url
+    _drop(backend, url)
 
 
 @pytest.fixture
@@ -94,3 +141,52 @@ def database(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def demo_db(backend: str, demo_template_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh copy of the demo database (Hòa Bình) for one test to change at will."""
+    url = _clone(backend, demo_template_url, tmp_path)
+    database = Database(url)
+    yield database
+    database.dispose()
+    _drop(backend, url)
+
+
+@pytest.fixture
+def app_factory(demo_db: Database) -> Iterator[Callable[..., TestClient]]:
+    """Make a TestClient (lifespan running) over the demo database with chosen settings."""
+    clients: list[TestClient] = []
+
+    def make(**settings: object) -> TestClient:
+        from ioc.app import create_app
+        from ioc.core.config import Settings
+
+        app = create_app(Settings(database_url=demo_db.url, **settings), database=demo_db)
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(app_factory: Callable[..., TestClient]) -> TestClient:
+    return app_factory()
+
+
+@pytest.fixture
+def auth(client: TestClient) -> Callable[..., dict[str, str]]:
+    """``auth("admin")`` → Authorization headers for a demo user, logged in through the API."""
+
+    def headers(username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+        response = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return headers

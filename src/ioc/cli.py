@@ -6,7 +6,8 @@ import functools
 import getpass
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -71,10 +72,15 @@ def _database() -> Database:
     return Database(Settings().database_url)
 
 
-def _migrated_database() -> Database:
+@contextmanager
+def _migrated_database() -> Iterator[Database]:
+    """The configured database, refused with advice if its schema is behind; always closed."""
     database = _database()
-    _require_migrated(database)
-    return database
+    try:
+        _require_migrated(database)
+        yield database
+    finally:
+        database.dispose()
 
 
 def _actor() -> str:
@@ -223,42 +229,41 @@ def places_load(
     from ioc.core.audit import record
     from ioc.core.places import load_province
 
-    database = _migrated_database()
-    with (
-        _session(database) as session,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task("loading places", total=None)
+    with _migrated_database() as database:
+        with (
+            _session(database) as session,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as progress,
+        ):
+            task = progress.add_task("loading places", total=None)
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
 
-        result = load_province(session, province, tree=tree, progress=advance)
-        record(
-            session,
-            "load",
-            "places",
-            result.province.code,
-            after={
-                "tree": tree,
-                **result.counts,
-                "inserted": result.inserted,
-                "updated": result.updated,
-            },
-            place_code=result.province.code,
+            result = load_province(session, province, tree=tree, progress=advance)
+            record(
+                session,
+                "load",
+                "places",
+                result.province.code,
+                after={
+                    "tree": tree,
+                    **result.counts,
+                    "inserted": result.inserted,
+                    "updated": result.updated,
+                },
+                place_code=result.province.code,
+            )
+            session.commit()
+        console.print(
+            f"{result.province.name} ({result.province.code}, {tree} tree): {result.summary()}; "
+            f"{result.inserted} added, {result.updated} updated"
         )
-        session.commit()
-    console.print(
-        f"{result.province.name} ({result.province.code}, {tree} tree): {result.summary()}; "
-        f"{result.inserted} added, {result.updated} updated"
-    )
-    database.dispose()
 
 
 @places_app.command("provinces")
@@ -284,15 +289,15 @@ def agencies_seed() -> None:
     from ioc.core.agencies import seed_province
     from ioc.core.models import Place
 
-    database = _migrated_database()
-    with _session(database) as session:
-        codes = list(session.scalars(select(Place.code).where(Place.level == "province")))
-        if not codes:
-            err.print("[bold red]error:[/] no province loaded: run `ioc places load` first")
-            raise typer.Exit(2)
-        changed = sum(seed_province(session, code) for code in codes)
-        session.commit()
-    console.print(f"agencies seeded ({changed} changes)")
+    with _migrated_database() as database:
+        with _session(database) as session:
+            codes = list(session.scalars(select(Place.code).where(Place.level == "province")))
+            if not codes:
+                err.print("[bold red]error:[/] no province loaded: run `ioc places load` first")
+                raise typer.Exit(2)
+            changed = sum(seed_province(session, code) for code in codes)
+            session.commit()
+        console.print(f"agencies seeded ({changed} changes)")
 
 
 def _read_password(password: str | None) -> str:
@@ -335,24 +340,24 @@ def user_add(
     """Add a user who can log in."""
     from ioc.core.users import UserFields, create_user
 
-    database = _migrated_database()
-    secret = _read_password(password)
-    with _session(database) as session:
-        user = create_user(
-            session,
-            username,
-            secret,
-            UserFields(
-                full_name=full_name,
-                email=email,
-                roles=role,
-                place_code=place,
-                agency_codes=agency or [],
-            ),
-        )
-        session.commit()
-        scope = user.place_code or "whole province"
-        console.print(f"user [bold]{user.username}[/] added: {', '.join(user.roles)} — {scope}")
+    with _migrated_database() as database:
+        secret = _read_password(password)
+        with _session(database) as session:
+            user = create_user(
+                session,
+                username,
+                secret,
+                UserFields(
+                    full_name=full_name,
+                    email=email,
+                    roles=role,
+                    place_code=place,
+                    agency_codes=agency or [],
+                ),
+            )
+            session.commit()
+            scope = user.place_code or "whole province"
+            console.print(f"user [bold]{user.username}[/] added: {', '.join(user.roles)} — {scope}")
 
 
 @user_app.command("list")
@@ -363,19 +368,19 @@ def user_list() -> None:
 
     from ioc.core.models import User
 
-    database = _migrated_database()
-    table = Table("username", "name", "roles", "place", "agencies", "active")
-    with _session(database) as session:
-        for u in session.scalars(select(User).order_by(User.username)):
-            table.add_row(
-                u.username,
-                u.full_name,
-                ", ".join(u.roles),
-                u.place_code or "—",
-                ", ".join(u.agency_codes) or "—",
-                "yes" if u.active else "no",
-            )
-    console.print(table)
+    with _migrated_database() as database:
+        table = Table("username", "name", "roles", "place", "agencies", "active")
+        with _session(database) as session:
+            for u in session.scalars(select(User).order_by(User.username)):
+                table.add_row(
+                    u.username,
+                    u.full_name,
+                    ", ".join(u.roles),
+                    u.place_code or "—",
+                    ", ".join(u.agency_codes) or "—",
+                    "yes" if u.active else "no",
+                )
+        console.print(table)
 
 
 @user_app.command("passwd")
@@ -391,14 +396,14 @@ def user_passwd(
     from ioc.core.problems import NotFound
     from ioc.core.users import UserFields, update_user
 
-    database = _migrated_database()
-    with _session(database) as session:
-        user = session.scalar(select(User).where(User.username == username.lower()))
-        if user is None:
-            raise NotFound(f"no user {username!r}")
-        update_user(session, user, UserFields(password=_read_password(password)), by=None)
-        session.commit()
-    console.print(f"password of [bold]{username}[/] changed")
+    with _migrated_database() as database:
+        with _session(database) as session:
+            user = session.scalar(select(User).where(User.username == username.lower()))
+            if user is None:
+                raise NotFound(f"no user {username!r}")
+            update_user(session, user, UserFields(password=_read_password(password)), by=None)
+            session.commit()
+        console.print(f"password of [bold]{username}[/] changed")
 
 
 @key_app.command("create")
@@ -412,13 +417,14 @@ def key_create(
     """Create an API key; the secret is printed once."""
     from ioc.core.users import create_api_key
 
-    database = _migrated_database()
-    with _session(database) as session:
+    with _migrated_database() as database, _session(database) as session:
         key, secret = create_api_key(
             session, name, role, place_code=place, agency_codes=agency or []
         )
         session.commit()
-        console.print(f"API key {key.id} ({key.name}); keep this secret, it is not shown again:")
+        console.print(
+            f"API key {key.id} ({key.name}); keep this secret, it is not shown again:"
+        )
         print(secret)
 
 
@@ -430,15 +436,15 @@ def key_list() -> None:
 
     from ioc.core.models import ApiKey
 
-    database = _migrated_database()
-    table = Table("id", "name", "prefix", "roles", "place", "state")
-    with _session(database) as session:
-        for k in session.scalars(select(ApiKey).order_by(ApiKey.id)):
-            state = "revoked" if k.revoked_at else "active"
-            table.add_row(
-                str(k.id), k.name, k.prefix, ", ".join(k.roles), k.place_code or "—", state
-            )
-    console.print(table)
+    with _migrated_database() as database:
+        table = Table("id", "name", "prefix", "roles", "place", "state")
+        with _session(database) as session:
+            for k in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+                state = "revoked" if k.revoked_at else "active"
+                table.add_row(
+                    str(k.id), k.name, k.prefix, ", ".join(k.roles), k.place_code or "—", state
+                )
+        console.print(table)
 
 
 @key_app.command("revoke")
@@ -448,12 +454,12 @@ def key_revoke(key_id: Annotated[int, typer.Argument()]) -> None:
     from ioc.core.auth import Principal
     from ioc.core.users import revoke_api_key
 
-    database = _migrated_database()
-    with _session(database) as session:
-        cli = Principal("cli", None, _actor(), frozenset({"admin"}))
-        revoke_api_key(session, key_id, cli)
-        session.commit()
-    console.print(f"API key {key_id} revoked")
+    with _migrated_database() as database:
+        with _session(database) as session:
+            cli = Principal("cli", None, _actor(), frozenset({"admin"}))
+            revoke_api_key(session, key_id, cli)
+            session.commit()
+        console.print(f"API key {key_id} revoked")
 
 
 def main() -> None:

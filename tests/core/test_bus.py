@@ -61,8 +61,8 @@ async def scratch_stream() -> AsyncIterator[Callable[..., NatsBus]]:
     tag = uuid.uuid4().hex[:12]
     stream, prefix = f"IOC_TEST_{tag}", f"ioctest{tag}"
 
-    def factory(**options: float) -> NatsBus:
-        return NatsBus(NATS_URL, stream, prefix=prefix, nak_delay=0.1, **options)
+    def factory(max_age: float = 3600.0) -> NatsBus:
+        return NatsBus(NATS_URL, stream, prefix=prefix, max_age=max_age, nak_delay=0.1)
 
     try:
         yield factory
@@ -204,6 +204,22 @@ async def test_handlers_get_their_own_copy_and_unsubscribe_stops_delivery() -> N
 
 
 @pytest.mark.anyio
+async def test_a_handler_may_unsubscribe_itself() -> None:
+    seen: list[str] = []
+    async with InProcessBus() as bus:
+
+        async def once(event: Event) -> None:
+            seen.append(event.type)
+            await sub.unsubscribe()
+
+        sub = await bus.subscribe(">", once)
+        for name in ("a.one", "a.two", "a.three"):
+            await bus.publish(Event(name))
+        await asyncio.wait_for(bus.drain(), 1)
+    assert seen == ["a.one"]
+
+
+@pytest.mark.anyio
 async def test_in_process_durable_subscribers_share_the_work() -> None:
     async with InProcessBus() as bus:
         one, two = Inbox(), Inbox()
@@ -294,28 +310,27 @@ async def test_nats_drops_a_republished_event_by_its_msg_id() -> None:
 @pytest.mark.nats
 @pytest.mark.anyio
 async def test_nats_durable_consumer_resumes_where_it_left_off() -> None:
-    async with scratch_stream() as make:
-        async with make() as publisher:
-            first = Inbox()
-            async with make() as worker:
-                await worker.subscribe("feedback.>", first, durable="kpi")
-                await publisher.publish(Event("feedback.created", {"n": 1}))
-                await first.wait_for(1)
-            # the worker is down ("restart"): these wait in the stream for it
-            await publisher.publish(Event("feedback.created", {"n": 2}))
-            await publisher.publish(Event("alert.raised", {"n": 0}))
-            await publisher.publish(Event("feedback.status.changed", {"n": 3}))
+    async with scratch_stream() as make, make() as publisher:
+        first = Inbox()
+        async with make() as worker:
+            await worker.subscribe("feedback.>", first, durable="kpi")
+            await publisher.publish(Event("feedback.created", {"n": 1}))
+            await first.wait_for(1)
+        # the worker is down ("restart"): these wait in the stream for it
+        await publisher.publish(Event("feedback.created", {"n": 2}))
+        await publisher.publish(Event("alert.raised", {"n": 0}))
+        await publisher.publish(Event("feedback.status.changed", {"n": 3}))
 
-            again, latecomer = Inbox(), Inbox()
-            async with make() as worker:
-                await worker.subscribe("feedback.>", again, durable="kpi")
-                await worker.subscribe("feedback.>", latecomer)  # ephemeral: only new ones
-                await again.wait_for(2)
-                await publisher.publish(Event("feedback.created", {"n": 4}))
-                await again.wait_for(3)
-                await latecomer.wait_for(1)
-                with pytest.raises(BusError, match="follows"):
-                    await worker.subscribe("alert.*", Inbox(), durable="kpi")
+        again, latecomer = Inbox(), Inbox()
+        async with make() as worker:
+            await worker.subscribe("feedback.>", again, durable="kpi")
+            await worker.subscribe("feedback.>", latecomer)  # ephemeral: only new ones
+            await again.wait_for(2)
+            await publisher.publish(Event("feedback.created", {"n": 4}))
+            await again.wait_for(3)
+            await latecomer.wait_for(1)
+            with pytest.raises(BusError, match="follows"):
+                await worker.subscribe("alert.*", Inbox(), durable="kpi")
     assert [e.data["n"] for e in first.events] == [1]
     assert [e.data["n"] for e in again.events] == [2, 3, 4]
     assert [e.data["n"] for e in latecomer.events] == [4]

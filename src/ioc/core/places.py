@@ -69,7 +69,9 @@ class LoadResult:
 
     def summary(self) -> str:
         """'1 province, 10 districts, 151 communes'."""
-        return ", ".join(f"{n} {level}{'' if n == 1 else 's'}" for level, n in self.counts.items())
+        return ", ".join(
+            f"{n} {level}{'' if n == 1 else 's'}" for level, n in self.counts.items() if n
+        )
 
 
 # --- the dataset -------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from ioc.core.models import Place
 
-
 Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 
