@@ -16,12 +16,12 @@ import pytest
 from ioc.core.bus import (
     BusError,
     InProcessBus,
-    NatsBus,
     make_bus,
     matches,
     validate_pattern,
     validate_type,
 )
+from ioc.core.bus_nats import NatsBus
 from ioc.core.events import Event
 
 NATS_URL = os.environ.get("IOC_TEST_NATS_URL", "nats://127.0.0.1:4222")

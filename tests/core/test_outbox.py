@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
-from ioc.core.bus import Bus, BusError, Handler, InProcessBus, NatsBus, Subscription
+from ioc.core.bus import Bus, BusError, Handler, InProcessBus, Subscription
+from ioc.core.bus_nats import NatsBus
 from ioc.core.db import Database
 from ioc.core.events import Event, emit
 from ioc.core.models import OutboxEvent
