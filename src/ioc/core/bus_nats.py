@@ -23,8 +23,6 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from ioc.core.bus import (
-    DAY,
-    DURABLE_NAME,
     Bus,
     BusError,
     Handler,
