@@ -45,7 +45,7 @@ def create_app(
     """The whole IOC as one ASGI app; tests pass their own database and bus."""
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
-    bus = bus or make_bus(settings.bus_url, settings.bus_stream)
+    bus = bus or make_bus(settings.bus_url, settings.bus_stream, settings.bus_prefix)
     relay = OutboxRelay(database, bus)
     install_commit_hook(database.sessionmaker, relay)
 

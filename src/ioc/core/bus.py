@@ -10,7 +10,7 @@ from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
-from ioc.core.events import Event
+from ioc.core.events import SUBJECT_PREFIX, Event
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class InProcessBus(Bus):
             self._idle.set()
 
 
-def make_bus(url: str, stream: str = "IOC") -> Bus:
+def make_bus(url: str, stream: str = "IOC", prefix: str = SUBJECT_PREFIX) -> Bus:
     """The bus ``IOC_BUS_URL`` asks for: ``memory://`` or ``nats://host:port``."""
     scheme = url.partition("://")[0].lower()
     if scheme == "memory":
@@ -240,5 +240,5 @@ def make_bus(url: str, stream: str = "IOC") -> Bus:
     if scheme in ("nats", "tls"):
         from ioc.core.bus_nats import NatsBus
 
-        return NatsBus(url, stream)
+        return NatsBus(url, stream, prefix=prefix)
     raise ValueError(f"IOC_BUS_URL must be memory:// or nats://host:port, not {url!r}")

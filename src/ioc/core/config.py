@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     bus_url: str = Field(default="memory://", description="memory:// or nats://host:port")
-    bus_stream: str = "IOC"
+    bus_stream: str = Field(default="IOC", description="JetStream stream holding the events")
+    bus_prefix: str = Field(default="ioc", description="NATS subjects are <prefix>.<event type>")
     secret_key: str = Field(default="", description="signs API tokens; required in production")
     token_minutes: int = Field(default=12 * 60, ge=1)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

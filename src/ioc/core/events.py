@@ -29,11 +29,6 @@ class Event:
     subject: str | None = None
     seq: int | None = None
 
-    @property
-    def bus_subject(self) -> str:
-        """The NATS subject this event travels on (``ioc.<type>``)."""
-        return f"{SUBJECT_PREFIX}.{self.type}"
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

@@ -15,6 +15,13 @@ from ioc.core.db import Database
 from ioc.core.problems import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Tables the PostGIS extension owns; migrations must never try to drop them.
+EXTENSION_TABLES = frozenset({"spatial_ref_sys", "geometry_columns", "geography_columns"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:
+    """Leave extension-owned tables out of autogenerate comparisons."""
+    return not (type_ == "table" and reflected and name in EXTENSION_TABLES)
 
 
 def alembic_config(database: Database | None = None) -> Config:
