@@ -200,3 +200,13 @@ def test_serve_answers_over_real_http(ioc_env: str) -> None:
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_places_load_defaults_to_the_configured_province(
+    ioc_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IOC_PROVINCE_NAME", "Bình Phước")
+    ioc("migrate")
+    code, out = ioc("places", "load")
+    assert code == 0, out
+    assert "Bình Phước" in out and "district" in out

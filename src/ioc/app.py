@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select, text
 
 from ioc import __version__
@@ -78,6 +79,10 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     for path in ROUTERS:
         app.include_router(_load_router(path))
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @app.get("/health", tags=["health"])
     def health(session: SessionDep) -> Health:

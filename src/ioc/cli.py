@@ -220,7 +220,12 @@ def demo(
 @places_app.command("load")
 @operator_errors
 def places_load(
-    province: Annotated[str, typer.Option(help="Name (with or without diacritics) or GSO code.")],
+    province: Annotated[
+        str | None,
+        typer.Option(
+            help="Name (with or without diacritics) or GSO code; default IOC_PROVINCE_NAME."
+        ),
+    ] = None,
     tree: Annotated[
         str, typer.Option(help="legacy (63 provinces, 3 levels) or 2025 (34 provinces, 2 levels).")
     ] = "legacy",
@@ -228,6 +233,8 @@ def places_load(
     """Load a province's administrative units from the vietnamadminunits dataset."""
     from ioc.core.audit import record
     from ioc.core.places import load_province
+
+    province = province or Settings().province_name
 
     with _migrated_database() as database:
         with (
@@ -422,9 +429,7 @@ def key_create(
             session, name, role, place_code=place, agency_codes=agency or []
         )
         session.commit()
-        console.print(
-            f"API key {key.id} ({key.name}); keep this secret, it is not shown again:"
-        )
+        console.print(f"API key {key.id} ({key.name}); keep this secret, it is not shown again:")
         print(secret)
 
 
