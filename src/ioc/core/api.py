@@ -30,7 +30,7 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-def reference_reader(principal: MaybePrincipal, settings: SettingsDep) -> Principal:
+async def reference_reader(principal: MaybePrincipal, settings: SettingsDep) -> Principal:
     """Places and agencies are public unless IOC_PUBLIC_REFERENCE_DATA=false."""
     if not settings.public_reference_data and principal.kind == "anonymous":
         raise Unauthorized()

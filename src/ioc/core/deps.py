@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ioc.core.auth import ANONYMOUS, Principal, from_api_key, from_bearer
 from ioc.core.config import Settings
@@ -18,32 +19,39 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are ``async def`` so FastAPI runs them on the event loop instead
+# of hopping to a worker thread for each one (a hop costs more than a primary-key lookup).
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request; routes commit their writes, anything uncommitted is rolled back."""
     database: Database = request.app.state.database
-    with database.sessionmaker() as session:
-        session.info["request_id"] = getattr(request.state, "request_id", None)
-        try:
-            yield session
-        finally:
-            session.rollback()
+    session = database.sessionmaker()  # no connection yet: that happens on first use
+    session.info["request_id"] = getattr(request.state, "request_id", None)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)  # rolls back over the network: off the loop
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_principal(
+async def get_principal(
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2)],
@@ -51,16 +59,16 @@ def get_principal(
 ) -> Principal:
     """Whoever is asking: a user's token, an API key, or anonymous; sets the audit actor."""
     if token:
-        principal = from_bearer(session, settings, token)
+        principal = await run_in_threadpool(from_bearer, session, settings, token)
     elif api_key:
-        principal = from_api_key(session, api_key)
+        principal = await run_in_threadpool(from_api_key, session, api_key)
     else:
         principal = ANONYMOUS
     session.info["actor"] = principal.actor
     return principal
 
 
-def get_authenticated(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def get_authenticated(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if principal.kind == "anonymous":
         raise Unauthorized()
     return principal
@@ -73,7 +81,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_authenticated)]
 def require(*roles: str) -> Any:
     """A dependency that admits only principals holding one of ``roles`` (admin always)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         principal.require(*roles)
         return principal
 
