@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from fastapi import FastAPI, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,26 +30,54 @@ from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.demo.builder import build_demo
 
-ASGI = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
-                Awaitable[None]]
+ASGI = Callable[
+    [dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+    Awaitable[None],
+]
 CODES = ["17", "148", "150", "04789", "04792"]
 
 
-def bare_app(path: Path) -> Starlette:
+PLACE_SQL = (
+    "SELECT code, name, short_name, level, kind, parent_code, tree, lat, lon, "
+    "min_lon, min_lat, max_lon, max_lat, area_km2 FROM places WHERE code = ?"
+)
+
+
+def _reader(path: Path) -> Callable[[str], dict[str, Any] | None]:
     conn = sqlite3.connect(path, check_same_thread=False)
     conn.row_factory = sqlite3.Row
 
+    def read(code: str) -> dict[str, Any] | None:
+        row = conn.execute(PLACE_SQL, (code,)).fetchone()
+        return dict(row) if row else None
+
+    return read
+
+
+def bare_app(path: Path) -> Starlette:
+    read = _reader(path)
+
     async def place(request: Request) -> Response:
-        row = conn.execute(
-            "SELECT code, name, short_name, level, kind, parent_code, tree, lat, lon, "
-            "min_lon, min_lat, max_lon, max_lat, area_km2 FROM places WHERE code = ?",
-            (request.path_params["code"],),
-        ).fetchone()
+        row = read(request.path_params["code"])
         if row is None:
             return Response(status_code=404)
-        return Response(orjson.dumps(dict(row)), media_type="application/json")
+        return Response(orjson.dumps(row), media_type="application/json")
 
     return Starlette(routes=[Route("/places/{code}", place)])
+
+
+def bare_fastapi(path: Path) -> FastAPI:
+    read = _reader(path)
+    app = FastAPI()
+
+    @app.get("/places/{code}")
+    async def place(code: str) -> dict[str, Any]:
+        row = read(code)
+        if row is None:
+            raise HTTPException(404)
+        return row
+
+    return app
 
 
 async def drive(app: ASGI, prefix: str, seconds: float) -> tuple[int, float]:
@@ -67,10 +96,20 @@ async def drive(app: ASGI, prefix: str, seconds: float) -> tuple[int, float]:
     while time.perf_counter() - start < seconds:
         for code in CODES:
             path = f"{prefix}/{code}"
-            scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                     "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-                     "root_path": "", "query_string": b"", "headers": [(b"host", b"bench")],
-                     "client": ("127.0.0.1", 1), "server": ("bench", 80)}
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "GET",
+                "scheme": "http",
+                "path": path,
+                "raw_path": path.encode(),
+                "root_path": "",
+                "query_string": b"",
+                "headers": [(b"host", b"bench")],
+                "client": ("127.0.0.1", 1),
+                "server": ("bench", 80),
+            }
             await app(scope, receive, send)
             count += 1
     assert set(status) == {200}, f"unexpected statuses {set(status)}"
@@ -86,8 +125,11 @@ async def main(seconds: float) -> None:
         bare = bare_app(path)
         results = {}
         async with ioc.router.lifespan_context(ioc):
-            for name, app, prefix in (("bare Starlette + sqlite3", bare, "/places"),
-                                      ("ioc GET /api/v1/places/{code}", ioc, "/api/v1/places")):
+            for name, app, prefix in (
+                ("bare Starlette + sqlite3", bare, "/places"),
+                ("bare FastAPI + sqlite3", bare_fastapi(path), "/places"),
+                ("ioc GET /api/v1/places/{code}", ioc, "/api/v1/places"),
+            ):
                 await drive(app, prefix, 0.3)  # warm up
                 n, elapsed = await drive(app, prefix, seconds)
                 results[name] = n / elapsed
