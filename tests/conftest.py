@@ -20,7 +20,7 @@ from ioc.demo.builder import DEMO_PASSWORD
 PG_ADMIN_URL = os.environ.get(
     "IOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-TEMPLATE_DB = "ioc_test_template"
+TEMPLATE_DB = f"ioc_test_template_{uuid.uuid4().hex[:8]}"  # unique: suites may run side by side
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

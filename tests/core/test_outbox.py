@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,32 +19,7 @@ from ioc.core.db import Database
 from ioc.core.events import Event, emit
 from ioc.core.models import OutboxEvent
 from ioc.core.outbox import OutboxRelay, install_commit_hook
-
-NATS_URL = os.environ.get("IOC_TEST_NATS_URL", "nats://127.0.0.1:4222")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-class Inbox:
-    """A handler that keeps what it receives and lets a test wait for it."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._changed = asyncio.Event()
-
-    async def __call__(self, event: Event) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    async def wait_for(self, count: int, timeout: float = 5.0) -> list[Event]:
-        async with asyncio.timeout(timeout):
-            while len(self.events) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        return self.events
+from tests.core.conftest import NATS_URL, Inbox
 
 
 class FlakyBus(Bus):

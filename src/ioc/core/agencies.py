@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ioc.core.agency_catalog import PARENT, PROVINCIAL_AGENCIES
 from ioc.core.events import emit
-from ioc.core.models import Agency, Place
+from ioc.core.models import AGENCY_KEY_LENGTH, Agency, Place
 from ioc.core.problems import Conflict, Invalid, NotFound
 from ioc.core.text import fold, search_key
 
@@ -63,7 +63,8 @@ def committee_names(place: Place) -> tuple[str, str]:
 
 
 def _key(agency: Agency) -> str:
-    return search_key(agency.code, agency.name, agency.name_en or "")
+    # Code and both names can outgrow the column; only the end of a very long English name is lost.
+    return search_key(agency.code, agency.name, agency.name_en or "")[:AGENCY_KEY_LENGTH]
 
 
 def seed_province(session: Session, province_code: str) -> int:
@@ -139,7 +140,7 @@ def list_agencies(
     stmt = select(Agency)
     if q:
         terms = fold(q).split()
-        stmt = stmt.where(*(Agency.search_key.like(f"%{t}%") for t in terms))
+        stmt = stmt.where(*(Agency.search_key.contains(t, autoescape=True) for t in terms))
     if kind:
         stmt = stmt.where(Agency.kind == kind)
     if place:

@@ -31,8 +31,10 @@ def _is_audited(obj: object) -> bool:
 
 
 def _identity(obj: Base) -> str:
-    key = inspect(obj).identity
-    if key is None:
+    state = inspect(obj)
+    # A new row gets its identity key only after after_flush; its primary key is already set.
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    if any(part is None for part in key):
         return ""
     return ":".join(str(part) for part in key)
 
@@ -84,9 +86,11 @@ def _entry(session: Session, obj: Base, action: str, before: Any, after: Any) ->
 
 
 @event.listens_for(Session, "after_flush")
-def _audit_flush(session: Session, _flush: UOWTransaction) -> None:
+def _audit_flush(session: Session, flush: UOWTransaction) -> None:
     """Write one audit row per changed object, inside the flush's transaction."""
     rows: list[dict[str, Any]] = []
+    # Orphans of a delete-orphan cascade are deleted without ever being in session.deleted.
+    deleted = [state.obj() for state, (isdelete, _) in flush.states.items() if isdelete]
     for obj in session.new:
         if _is_audited(obj):
             rows.append(_entry(session, obj, "insert", None, _snapshot(obj)))
@@ -95,8 +99,8 @@ def _audit_flush(session: Session, _flush: UOWTransaction) -> None:
             before, after = _changes(obj)
             if after:
                 rows.append(_entry(session, obj, "update", before, after))
-    for obj in session.deleted:
-        if _is_audited(obj):
+    for obj in deleted:
+        if obj is not None and _is_audited(obj):
             rows.append(_entry(session, obj, "delete", _snapshot(obj), None))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ioc.core.config import Settings
 from ioc.core.db import utcnow
-from ioc.core.models import ApiKey, User
+from ioc.core.models import ACTOR_LENGTH, ApiKey, User
 from ioc.core.problems import Forbidden, Unauthorized
 from ioc.core.scope import Scope
 from ioc.core.security import api_key_matches, api_key_prefix, read_token, signing_key
@@ -40,8 +40,9 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How audit rows and events name this caller."""
-        return f"{self.kind}:{self.name}" if self.kind != "anonymous" else "anonymous"
+        """How audit rows and events name this caller (an API key's long name is cut short)."""
+        actor = f"{self.kind}:{self.name}" if self.kind != "anonymous" else "anonymous"
+        return actor[:ACTOR_LENGTH]
 
     @property
     def is_admin(self) -> bool:

@@ -85,6 +85,10 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, Problem):
+        # FastAPI turns any error raised while it reads the body (such as the 413 of
+        # BodyLimitMiddleware on a streamed body) into a 400; answer with the original.
+        return _problem(request, exc.__cause__)
     status = exc.status_code
     body = {
         "type": "about:blank",

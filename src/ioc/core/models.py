@@ -25,6 +25,8 @@ from ioc.core.db import Base, utcnow
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 PLACE_LEVELS = ("province", "district", "commune")
+ACTOR_LENGTH = 120  # audit rows and events name who acted in at most this many characters
+AGENCY_KEY_LENGTH = 400
 ROLES = (
     "admin",
     "leader",
@@ -88,7 +90,7 @@ class Agency(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    search_key: Mapped[str] = mapped_column(String(400), default="")
+    search_key: Mapped[str] = mapped_column(String(AGENCY_KEY_LENGTH), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -161,7 +163,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(120), index=True)
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH), index=True)
     action: Mapped[str] = mapped_column(String(16))
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(120))
@@ -190,7 +192,7 @@ class OutboxEvent(Base):
     event_id: Mapped[str] = mapped_column(String(36))
     type: Mapped[str] = mapped_column(String(96), index=True)
     time: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     place_code: Mapped[str | None] = mapped_column(String(10), index=True)
     subject: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
