@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from ioc.core.http import (
 )
 from ioc.core.models import Meta, Place
 from ioc.core.outbox import OutboxRelay, install_commit_hook
+from ioc.core.plugins import load_object
 from ioc.core.schemas import Health
 
 log = logging.getLogger("ioc")
@@ -35,8 +35,7 @@ ROUTERS = (
 
 
 def _load_router(path: str) -> APIRouter:
-    module, _, attr = path.partition(":")
-    router: APIRouter = getattr(importlib.import_module(module), attr)
+    router: APIRouter = load_object(path)
     return router
 
 

@@ -9,7 +9,15 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from ioc.core import agencies, places
 from ioc.core.auth import Principal
-from ioc.core.deps import CurrentPrincipal, MaybePrincipal, SessionDep, SettingsDep, require
+from ioc.core.deps import (
+    CurrentPrincipal,
+    Limit,
+    MaybePrincipal,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    require,
+)
 from ioc.core.models import Place, User
 from ioc.core.problems import Unauthorized
 from ioc.core.schemas import (
@@ -26,8 +34,6 @@ from ioc.core.security import issue_token, signing_key
 from ioc.core.users import authenticate
 
 router = APIRouter(prefix="/api/v1")
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 async def reference_reader(principal: MaybePrincipal, settings: SettingsDep) -> Principal:

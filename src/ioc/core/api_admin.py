@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
 from ioc.core import users
-from ioc.core.deps import CurrentPrincipal, SessionDep
+from ioc.core.deps import CurrentPrincipal, Limit, Offset, SessionDep
 from ioc.core.models import AuditEntry, OutboxEvent, User
 from ioc.core.problems import Forbidden
 from ioc.core.schemas import (
@@ -24,8 +24,6 @@ from ioc.core.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1")
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 def user_out(user: User) -> UserPublic:

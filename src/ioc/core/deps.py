@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -47,6 +47,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+Limit = Annotated[int, Query(ge=1, le=1000, description="how many items at most")]
+Offset = Annotated[int, Query(ge=0, description="how many items to skip")]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from ioc import __version__
 from ioc.core.db import Database
 from ioc.core.migrate import upgrade
 from ioc.core.models import Meta
+from ioc.core.plugins import load_object
 
 DEMO_PROVINCE = "Hòa Bình"
 DEMO_PASSWORD = "ioc-demo-2025"
@@ -39,8 +39,7 @@ DEMO_STEPS: list[str] = [
 
 
 def _step(path: str) -> Step:
-    module, _, attr = path.partition(":")
-    step: Step = getattr(importlib.import_module(module), attr)
+    step: Step = load_object(path)
     return step
 
 
