@@ -6,10 +6,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from ioc.core.db import Base, Database
-from ioc.core.migrate import current_revision, head_revision, include_object, upgrade
+from ioc.core.migrate import (
+    current_revision,
+    head_revision,
+    import_models,
+    include_object,
+    upgrade,
+)
 
 
 def test_migrations_match_the_models(empty_db_url: str) -> None:
+    import_models()
     database = Database(empty_db_url)
     try:
         before, after = upgrade(database)

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
         default=True, description="places and agencies readable without login"
     )
     province_name: str = "Hòa Bình"
+    open311_jurisdiction: str = Field(
+        default="", description="jurisdiction_id Open311 clients must send; empty accepts any"
+    )
+    open311_posts_per_minute_key: int = Field(default=120, ge=1)
+    open311_posts_per_minute_ip: int = Field(default=30, ge=1)
+    feedback_duplicate_radius_m: float = Field(default=100.0, gt=0)
+    feedback_duplicate_days: int = Field(default=7, ge=0)
+    feedback_escalation_minutes: float = Field(
+        default=15.0, gt=0, description="how often the server raises overdue feedback"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -56,6 +56,7 @@ class Base(DeclarativeBase):
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
         list[str]: JSONType,
+        list[Any]: JSONType,
     }
 
 

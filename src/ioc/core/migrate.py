@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from alembic import command
@@ -15,8 +16,16 @@ from ioc.core.db import Database
 from ioc.core.problems import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Every capability's tables; migrations and tests import them all through import_models().
+MODEL_MODULES = ("ioc.core.models", "ioc.feedback.models")
 # Tables the PostGIS extension owns; migrations must never try to drop them.
 EXTENSION_TABLES = frozenset({"spatial_ref_sys", "geometry_columns", "geography_columns"})
+
+
+def import_models() -> None:
+    """Register every capability's tables on the shared metadata."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:

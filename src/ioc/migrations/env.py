@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ioc.core import models  # noqa: F401  (registers the core tables)
 from ioc.core.db import Base, make_engine
-from ioc.core.migrate import include_object
+from ioc.core.migrate import import_models, include_object
 
+import_models()
 config = context.config
 target_metadata = Base.metadata
 
