@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,11 @@ ROUTERS = (
 )
 
 
+# Tasks that run as long as the server: "module:function", each ``async def f(app) -> None``
+# that loops until cancelled; a task decides from app.state.settings whether it has work.
+BACKGROUND_TASKS: tuple[str, ...] = ()
+
+
 def _load_router(path: str) -> APIRouter:
     router: APIRouter = load_object(path)
     return router
@@ -53,10 +59,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await bus.start()
         await relay.start()
+        tasks = [
+            asyncio.create_task(load_object(path)(app), name=path) for path in BACKGROUND_TASKS
+        ]
         log.info("ioc %s serving %s, bus %s", __version__, database.dialect, bus.name)
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await relay.stop()
             await bus.close()
 

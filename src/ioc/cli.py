@@ -211,6 +211,7 @@ def demo(
     if not serve_it:
         return
     os.environ["IOC_DATABASE_URL"] = url
+    os.environ.setdefault("IOC_DEMO_SIMULATE", "true")
     import uvicorn
 
     console.print(f"open [bold]http://{host}:{port}/docs[/]  — Ctrl+C to stop")

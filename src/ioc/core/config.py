@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     feedback_escalation_minutes: float = Field(
         default=15.0, gt=0, description="how often the server raises overdue feedback"
     )
+    demo_simulate: bool = Field(
+        default=False, description="keep adding simulated activity (set by `ioc demo`)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
