@@ -21,6 +21,7 @@ PG_ADMIN_URL = os.environ.get(
     "IOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TEMPLATE_DB = f"ioc_test_template_{uuid.uuid4().hex[:8]}"  # unique: suites may run side by side
+DEMO_FEEDBACK_DAYS = 14  # ~2,100 requests: the shape of the demo, small enough to copy per test
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -99,13 +100,13 @@ def template_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def demo_template_url(
     backend: str, template_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """The demo province (Hòa Bình places, agencies, one user per role), built once."""
+    """The demo province (places, agencies, a user per role, two weeks of feedback), built once."""
     from ioc.demo.builder import build_demo
 
     tmp = tmp_path_factory.mktemp("demo-template")
     url = _clone(backend, template_url, tmp, "demo")
     database = Database(url)
-    build_demo(database)
+    build_demo(database, feedback_days=DEMO_FEEDBACK_DAYS)
     if backend == "sqlite":
         yield _sqlite_snapshot(database, tmp / "demo.db")
         return

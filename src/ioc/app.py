@@ -32,12 +32,17 @@ log = logging.getLogger("ioc")
 ROUTERS = (
     "ioc.core.api:router",
     "ioc.core.api_admin:router",
+    "ioc.feedback.open311:router",
+    "ioc.feedback.api:router",
 )
 
 
 # Tasks that run as long as the server: "module:function", each ``async def f(app) -> None``
 # that loops until cancelled; a task decides from app.state.settings whether it has work.
-BACKGROUND_TASKS: tuple[str, ...] = ()
+BACKGROUND_TASKS: tuple[str, ...] = (
+    "ioc.feedback.tasks:escalation_loop",
+    "ioc.feedback.tasks:simulator_loop",
+)
 
 
 def _load_router(path: str) -> APIRouter:

@@ -22,6 +22,7 @@ from ioc import __version__
 from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.core.problems import Problem
+from ioc.feedback.cli import app as feedback_app
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +48,7 @@ app.add_typer(places_app, name="places")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="apikey")
 app.add_typer(agencies_app, name="agencies")
+app.add_typer(feedback_app, name="feedback")
 console = Console()
 err = Console(stderr=True)
 

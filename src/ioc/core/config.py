@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     demo_simulate: bool = Field(
         default=False, description="keep adding simulated activity (set by `ioc demo`)"
     )
+    demo_simulate_seconds: float = Field(
+        default=20.0, gt=0, description="how often the simulator adds a report and moves some on"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -49,6 +50,25 @@ def problem_response(
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
     )
+
+
+# Standards that fix their own error shape (Open311, NGSI-LD) register a renderer for their path
+# prefix, so that errors answered before routing (an oversized body) take that shape too.
+ErrorShape = Callable[[str, Problem], Response]
+_error_shapes: dict[str, ErrorShape] = {}
+
+
+def register_error_shape(prefix: str, render: ErrorShape) -> None:
+    """Errors the middleware answers for paths under ``prefix`` are rendered by ``render``."""
+    _error_shapes[prefix] = render
+
+
+def early_problem(path: str, exc: Problem) -> Response:
+    """An error answered before routing: problem+json, or the shape registered for the path."""
+    for prefix, render in _error_shapes.items():
+        if path.startswith(prefix):
+            return render(path, exc)
+    return problem_response(exc.status, exc.to_dict(path), exc.headers)
 
 
 def _problem(request: Request, exc: Problem) -> Response:
@@ -156,8 +176,8 @@ class BodyLimitMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                body = self._too_large().to_dict(scope.get("path"))
-                await problem_response(413, body)(scope, receive, send)
+                response = early_problem(scope.get("path", ""), self._too_large())
+                await response(scope, receive, send)
                 return
         seen = 0
 

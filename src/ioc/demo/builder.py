@@ -15,6 +15,7 @@ from ioc.core.plugins import load_object
 
 DEMO_PROVINCE = "Hòa Bình"
 DEMO_PASSWORD = "ioc-demo-2025"
+FEEDBACK_DAYS = 183  # six months of citizen feedback history
 
 
 @dataclass
@@ -26,6 +27,7 @@ class DemoContext:
     province_code: str = ""
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    feedback_days: int = FEEDBACK_DAYS  # tests build a couple of weeks to stay small
 
 
 Step = Callable[[DemoContext], None]
@@ -35,6 +37,7 @@ DEMO_STEPS: list[str] = [
     "ioc.demo.steps:places_step",
     "ioc.demo.steps:agencies_step",
     "ioc.demo.steps:users_step",
+    "ioc.feedback.demo:feedback_step",
 ]
 
 
@@ -48,10 +51,15 @@ def is_built(database: Database) -> bool:
         return session.scalar(select(Meta.value).where(Meta.key == "demo_built")) is not None
 
 
-def build_demo(database: Database, report: Callable[[str], None] = lambda _: None) -> DemoContext:
+def build_demo(
+    database: Database,
+    report: Callable[[str], None] = lambda _: None,
+    *,
+    feedback_days: int = FEEDBACK_DAYS,
+) -> DemoContext:
     """Migrate and fill a fresh database with the demo province, step by step."""
     upgrade(database)
-    ctx = DemoContext(database)
+    ctx = DemoContext(database, feedback_days=feedback_days)
     for path in DEMO_STEPS:
         report(path.rpartition(":")[2].removesuffix("_step"))
         _step(path)(ctx)

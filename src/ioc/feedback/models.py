@@ -16,6 +16,7 @@ STATUSES = ("received", "assigned", "in_progress", "resolved", "closed", "reject
 OPEN_STATUSES = frozenset({"received", "assigned", "in_progress"})
 SETTLED_STATUSES = frozenset({"resolved", "closed", "rejected", "duplicate"})
 ROUTES = ("department", "district", "commune")
+EXTERNAL_ID_LENGTH = 100
 
 
 class FeedbackService(Base):
@@ -48,11 +49,15 @@ class FeedbackRequest(Base):
         Index("ix_feedback_requests_requested", "requested_at"),
         Index("ix_feedback_requests_service_requested", "service_code", "requested_at"),
         Index("ix_feedback_requests_status_requested", "status", "requested_at"),
+        # An imported message's id in its source system, so importing it again changes nothing.
+        # A unique index rather than a constraint: adding it needs no SQLite table rebuild.
+        Index("ix_feedback_requests_channel_external_id", "channel", "external_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     service_code: Mapped[str] = mapped_column(ForeignKey("feedback_services.code"))
     channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH))
     description: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)

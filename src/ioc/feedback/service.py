@@ -23,6 +23,7 @@ from ioc.core.text import fold
 from ioc.core.workdays import default_calendar
 from ioc.feedback.models import (
     CHANNELS,
+    EXTERNAL_ID_LENGTH,
     OPEN_STATUSES,
     FeedbackNote,
     FeedbackRequest,
@@ -43,6 +44,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "duplicate": frozenset(),
 }
 STAFF = ("operator", "agency_staff", "district_admin", "leader")
+# Column widths of the free-text fields, by the Open311 name a client sends: longer values (and
+# NUL characters) are refused here, since PostgreSQL would fail the whole insert with a server
+# error where SQLite silently keeps them.
+MAX_LENGTHS = {
+    "address_string": 400,
+    "address_id": 100,
+    "media_url": 1000,
+    "first_name": 100,
+    "last_name": 100,
+    "email": 200,
+    "phone": 40,
+    "device_id": 200,
+    "account_id": 200,
+    "external_id": EXTERNAL_ID_LENGTH,
+}
 
 
 @dataclass
@@ -66,6 +82,7 @@ class Submission:
     account_id: str | None = None
     requested_at: dt.datetime | None = None
     api_key_id: int | None = None
+    external_id: str | None = None  # the message's id in the system it was imported from
 
 
 @dataclass(frozen=True)
@@ -219,6 +236,7 @@ def likely_duplicate(
             FeedbackRequest.service_code == service_code,
             FeedbackRequest.status.in_(OPEN_STATUSES),
             FeedbackRequest.requested_at >= at - dt.timedelta(days=rule.days),
+            FeedbackRequest.requested_at <= at,  # a back-dated import duplicates earlier reports
             FeedbackRequest.lat.between(lat - dlat, lat + dlat),
             FeedbackRequest.lon.between(lon - dlon, lon + dlon),
         )
@@ -289,6 +307,7 @@ def submit(
         raise Invalid("description", f"at most {MAX_DESCRIPTION} characters")
     if sub.media_url and not sub.media_url.startswith(("http://", "https://")):
         raise Invalid("media_url", "must be an http(s) URL")
+    _check_text(sub)
     attributes = check_attributes(service, sub.attributes)
     if (sub.lat is None) != (sub.lon is None):
         raise Invalid("long" if sub.lon is None else "lat", "give both lat and long")
@@ -326,6 +345,7 @@ def submit(
         device_id=sub.device_id,
         account_id=sub.account_id,
         api_key_id=sub.api_key_id,
+        external_id=sub.external_id,
         created_by=str(session.info.get("actor", "system")),
     )
     duplicate = None
@@ -339,6 +359,34 @@ def submit(
     _note(session, req, "status", status_to="received", agency_to=req.agency_code, at=now)
     _event(session, "feedback.created", req, likely_duplicate_of=req.likely_duplicate_of)
     return Submitted(req, token, duplicate)
+
+
+def _no_nul(field: str, value: str | None) -> None:
+    if value and "\x00" in value:
+        raise Invalid(field, "must not contain NUL characters")
+
+
+def _check_text(sub: Submission) -> None:
+    given = {
+        "description": sub.description,
+        "address_string": sub.address,
+        "address_id": sub.address_id,
+        "media_url": sub.media_url,
+        "first_name": sub.first_name,
+        "last_name": sub.last_name,
+        "email": sub.email,
+        "phone": sub.phone,
+        "device_id": sub.device_id,
+        "account_id": sub.account_id,
+        "external_id": sub.external_id,
+    }
+    given.update({f"attribute[{k}]": v for k, v in sub.attributes.items() if isinstance(v, str)})
+    for name, value in given.items():
+        if value is None:
+            continue
+        _no_nul(name, value)
+        if name in MAX_LENGTHS and len(value) > MAX_LENGTHS[name]:
+            raise Invalid(name, f"at most {MAX_LENGTHS[name]} characters")
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -379,6 +427,7 @@ def transition(
     at: dt.datetime | None = None,
 ) -> FeedbackRequest:
     """Move a request along the workflow; settled requests get their settled time."""
+    _no_nul("note", note)
     allowed = TRANSITIONS.get(req.status, frozenset())
     if status not in allowed:
         raise Invalid(
@@ -419,6 +468,7 @@ def transition(
 
 def assign(session: Session, req: FeedbackRequest, agency_code: str, note: str = "") -> None:
     """Give the request to another agency (an operator's reassignment)."""
+    _no_nul("note", note)
     agency = session.get(Agency, agency_code)
     if agency is None:
         raise Invalid("agency_code", f"unknown agency code {agency_code!r}")
@@ -446,9 +496,11 @@ def assign(session: Session, req: FeedbackRequest, agency_code: str, note: str =
 def add_note(session: Session, req: FeedbackRequest, text: str, public: bool) -> FeedbackNote:
     if not text.strip():
         raise Invalid("text", "must not be empty")
+    _no_nul("text", text)
     note = _note(session, req, "note", text.strip(), public=public)
     req.updated_at = utcnow()
     session.flush()
+    _event(session, "feedback.noted", req, public=public)
     return note
 
 
@@ -459,6 +511,7 @@ def rate(session: Session, token: str, rating: int, comment: str | None = None) 
         raise Invalid("rating", "a request can be rated once it is resolved")
     if not 1 <= rating <= 5:
         raise Invalid("rating", "from 1 (very unhappy) to 5 (very happy)")
+    _no_nul("comment", comment)
     req.rating, req.rating_comment, req.rated_at = rating, (comment or "").strip() or None, utcnow()
     session.flush()
     _event(session, "feedback.rated", req, rating=rating)
@@ -484,8 +537,8 @@ def escalate_overdue(session: Session, now: dt.datetime | None = None) -> int:
         current = req.escalated_to or req.agency_code
         agency = session.get(Agency, current) if current else None
         above = agency.parent_code if agency and agency.parent_code else PROVINCE_AGENCY
-        if req.escalation_level and current == PROVINCE_AGENCY:
-            continue  # nowhere higher to go
+        if current == PROVINCE_AGENCY:
+            continue  # nowhere higher to go, even for a request the province handles itself
         req.escalation_level += 1
         req.escalated_to, req.escalated_at = above, now
         _note(

@@ -1,0 +1,110 @@
+"""``ioc feedback``: import messages and petitions, escalate overdue requests, the catalogue."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.table import Table
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="Citizen feedback: bulk import, escalation of overdue requests, the catalogue.",
+    no_args_is_help=True,
+)
+
+
+def _errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """``ioc.cli.operator_errors``, looked up when called: ``ioc.cli`` imports this module."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from ioc.cli import operator_errors
+
+        return operator_errors(fn)(*args, **kwargs)
+
+    return wrapper
+
+
+@app.command("import")
+@_errors
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON file.")],
+    channel: Annotated[
+        str | None,
+        typer.Option(help="For rows with no channel column: sms, zalo, email, petition, hotline."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check every row, store nothing.")] = False,
+) -> None:
+    """Import SMS/Zalo/e-mail messages or petitions; every bad row is listed (exit code 1)."""
+    from ioc.cli import _migrated_database, _session, console
+    from ioc.core.config import Settings
+    from ioc.feedback import import_files, importer, service
+
+    data = file.read_bytes()
+    fmt = import_files.detect_format(file.name, None, data)
+    settings = Settings()
+    rule = service.DuplicateRule(
+        settings.feedback_duplicate_radius_m, settings.feedback_duplicate_days
+    )
+    with _migrated_database() as database, _session(database) as session:
+        report = importer.import_file(
+            session, data, fmt, channel=channel, dry_run=dry_run, rule=rule
+        )
+        if not dry_run:
+            session.commit()
+    if report.errors:
+        table = Table("row", "field", "problem", title=f"rejected rows of {file.name}")
+        for error in report.errors:
+            table.add_row(str(error.row), error.field, error.message)
+        console.print(table)
+    verb = "would store" if dry_run else "stored"
+    console.print(
+        f"{report.received} rows: {verb} [bold]{len(report.stored)}[/], "
+        f"already imported {len(report.skipped)}, rejected [bold]{report.rejected}[/]"
+        + (" (dry run: nothing was stored)" if dry_run else "")
+    )
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_errors
+def escalate() -> None:
+    """Raise overdue open requests to the level above, once (the server does it periodically)."""
+    from ioc.cli import _migrated_database, _session, console
+    from ioc.feedback.service import escalate_overdue
+
+    with _migrated_database() as database, _session(database) as session:
+        raised = escalate_overdue(session)
+        session.commit()
+    console.print(f"{raised} overdue requests escalated")
+
+
+@app.command()
+@_errors
+def catalogue() -> None:
+    """Create or refresh the feedback catalogue (after `ioc agencies seed`) and list it."""
+    from sqlalchemy import func, select
+
+    from ioc.cli import _migrated_database, _session, console, err
+    from ioc.core.models import Agency
+    from ioc.feedback.catalogue import seed_catalogue
+    from ioc.feedback.models import FeedbackService
+
+    with _migrated_database() as database, _session(database) as session:
+        if not session.scalar(select(func.count()).select_from(Agency)):
+            err.print("[bold red]error:[/] no agencies yet: run `ioc agencies seed` first")
+            raise typer.Exit(2)
+        changed = seed_catalogue(session)
+        session.commit()
+        table = Table("code", "name", "agency", "handled by", "SLA (working days)")
+        for s in session.scalars(select(FeedbackService).order_by(FeedbackService.position)):
+            table.add_row(s.code, s.name, s.agency_code or "—", s.route_to, str(s.sla_days))
+    console.print(table)
+    console.print(f"catalogue seeded ({changed} changes)")
