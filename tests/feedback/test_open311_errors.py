@@ -44,6 +44,8 @@ BAD_INPUT: list[tuple[str, dict[str, Any], str]] = [
         "attribute[severity]",
     ),
     ("media_url not http", {**ROAD, "media_url": "ftp://example.vn/a.jpg"}, "media_url"),
+    ("media_url without a host", {**ROAD, "media_url": "http://"}, "media_url"),
+    ("point in central Hà Nội", {**ROAD, "lat": "21.03", "long": "105.85"}, "lat"),
     ("email too long", {**ROAD, "email": "a" * 200 + "@example.vn"}, "email"),
 ]
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from ioc.cli import app as cli_app
 from ioc.core.db import Database
+from ioc.core.problems import Invalid
 from ioc.feedback import service
 from ioc.feedback.models import FeedbackRequest
 
@@ -166,3 +167,15 @@ def test_catalogue_command_seeds_and_lists(
         assert service.get_service(session, "waste").agency_code == "STNMT"
     again = CliRunner().invoke(cli_app, ["feedback", "catalogue"])
     assert again.exit_code == 0 and "(0 changes)" in again.output
+
+
+def test_points_outside_the_communes_are_refused_even_inside_the_province_box(
+    queue_db: Database,
+) -> None:
+    """Hòa Bình's bounding box holds central Hà Nội; its communes' boxes do not."""
+    with queue_db.session() as s:
+        for lat, lon in ((21.03, 105.85), (10.78, 106.70), (21.08, 105.40)):
+            with pytest.raises(Invalid) as err:
+                service.place_for_point(s, lat, lon)
+            assert err.value.field == "lat" and "outside" in err.value.detail
+        assert service.place_for_point(s, 20.8395, 105.1725).code.startswith("0")

@@ -15,7 +15,7 @@ from ioc.cli import app as cli_app
 from ioc.core.db import Database, utcnow
 from ioc.core.problems import Invalid
 from ioc.feedback import service
-from ioc.feedback.models import STATUSES, FeedbackNote, FeedbackRequest
+from ioc.feedback.models import STATUSES, FeedbackNote, FeedbackRequest, FeedbackService
 
 from .queue_support import (
     FEEDBACK,
@@ -304,3 +304,22 @@ def test_escalate_command(monkeypatch: pytest.MonkeyPatch, queue_db: Database) -
     assert get(queue_db, late).escalated_to == "UBND-TINH"
     result = CliRunner().invoke(cli_app, ["feedback", "escalate"])
     assert "0 overdue requests escalated" in result.output
+
+
+def test_scalar_attributes_and_media_urls_are_checked() -> None:
+    svc = FeedbackService(
+        code="x",
+        attributes=[
+            {"code": "n", "datatype": "number", "required": False},
+            {"code": "when", "datatype": "datetime", "required": False},
+            {"code": "pole", "datatype": "string", "required": False},
+        ],
+    )
+    assert service.check_attributes(svc, {"n": "12,5", "pole": [" A-17 "]}) == {
+        "n": 12.5,
+        "pole": "A-17",
+    }
+    for bad in ({"n": "many"}, {"n": "nan"}, {"when": "yesterday"}, {"pole": ["a", "b"]}):
+        with pytest.raises(Invalid) as err:
+            service.check_attributes(svc, bad)
+        assert err.value.field.startswith("attribute[")
