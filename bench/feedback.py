@@ -13,10 +13,12 @@ simulated history, spread over the last year), then, in the same run:
 beside a bare Starlette app doing the raw minimum with the driver itself (sqlite3 / psycopg):
 look the key up by prefix and compare its hash, insert one row, commit; run the same SELECT and
 serialise it. Both are driven in-process through ASGI (no sockets, one request at a time), so
-the ratio is what ioc's layers cost. ``--live`` also serves both with uvicorn and sends POSTs at
-``--rate`` per second from an httpx client for ``--seconds``, to show the p99 under load.
+the ratio is what ioc's layers cost. ``--live`` also serves both with uvicorn (one worker) and
+sends POSTs from an httpx client on a fixed schedule at each ``--rate`` for ``--seconds``, to
+show the p99 under load and the rate where the server stops keeping up.
 
-    python bench/feedback.py [--db sqlite|postgresql] [--rows N] [--posts 2000] [--live]
+    python bench/feedback.py [--db sqlite|postgresql] [--rows N] [--posts 2000]
+                             [--live [--rate 50,100,200] [--seconds 10]]
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import random
 import secrets
@@ -453,26 +456,38 @@ async def served(target: str, env: dict[str, str]) -> AsyncIterator[str]:
         yield url
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # still draining an overload: stop it anyway
+            proc.kill()
+            proc.wait()
 
 
 async def at_rate(url: str, bodies: list[bytes], rate: float) -> tuple[Timing, int]:
-    """POST ``bodies`` on a fixed schedule (open loop); latency counts from the planned send."""
+    """POST ``bodies`` on a fixed schedule (open loop); latency counts from the planned send.
+
+    Returns the successful calls' latencies (and the time until the last answer) and the count
+    of failures: non-200 answers and calls unanswered within the 10 s client timeout.
+    """
     loop = asyncio.get_running_loop()
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
     headers = {"content-type": "application/x-www-form-urlencoded"}
+    latencies: list[float] = []
     errors = 0
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as client:
 
-        async def one(body: bytes, planned: float) -> float:
+        async def one(body: bytes, planned: float) -> None:
             nonlocal errors
             try:
                 response = await client.post(PATH, content=body, headers=headers)
-                errors += response.status_code != 200
             except httpx.HTTPError:
                 errors += 1
-            return loop.time() - planned
+                return
+            if response.status_code == 200:
+                latencies.append(loop.time() - planned)
+            else:
+                errors += 1
 
         start = loop.time()
         jobs = []
@@ -480,8 +495,8 @@ async def at_rate(url: str, bodies: list[bytes], rate: float) -> tuple[Timing, i
             planned = start + i / rate
             await asyncio.sleep(max(0.0, planned - loop.time()))
             jobs.append(asyncio.create_task(one(body, planned)))
-        latencies = await asyncio.gather(*jobs)
-        return Timing(list(latencies), loop.time() - start), errors
+        await asyncio.gather(*jobs)
+        return Timing(latencies or [math.nan], loop.time() - start), errors
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -542,7 +557,7 @@ def report(results: dict[str, dict[str, Timing]], args: argparse.Namespace) -> N
 
 
 async def live(args: argparse.Namespace, url: str, secret: str, database: Database) -> None:
-    count = int(args.rate * args.seconds)
+    """Each app under uvicorn at each ``--rate`` in turn, until it fails to keep up."""
     env = {
         "IOC_DATABASE_URL": url,
         "IOC_OPEN311_POSTS_PER_MINUTE_KEY": str(NO_LIMIT),
@@ -550,20 +565,26 @@ async def live(args: argparse.Namespace, url: str, secret: str, database: Databa
         "IOC_LOG_LEVEL": "warning",
         "BENCH_DATABASE_URL": url,
     }
-    print(f"\nlive uvicorn (1 worker) + httpx, {args.rate:.0f} POST/s for {args.seconds:.0f} s")
-    print(f"{'app':26} {'sent/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
+    print(f"\nlive: uvicorn (1 worker) + httpx client, {args.seconds:.0f} s at each rate")
+    heads = ("POST/s", "ok/s", "p50 ms", "p99 ms", "max ms", "fail")
+    print(f"{'app':26} " + " ".join(f"{h:>{7 if h.endswith('/s') else 8}}" for h in heads))
     for name, target in (
         ("bare Starlette + driver", "feedback:bare_factory"),
         ("ioc Open311", "ioc.app:create_app"),
     ):
-        bodies = post_bodies(database, secret, count)
         async with served(target, env) as base_url:
-            await at_rate(base_url, bodies[:100], args.rate)  # warm up
-            t, errors = await at_rate(base_url, bodies, args.rate)
-        print(
-            f"{name:26} {t.rate:8,.0f} {t.pct(0.5):8.1f} {t.pct(0.99):8.1f}"
-            f" {1000 * max(t.latencies):8.1f} {errors:7}"
-        )
+            await at_rate(base_url, post_bodies(database, secret, 100), 50)  # warm up
+            for rate in args.rate:
+                bodies = post_bodies(database, secret, int(rate * args.seconds))
+                t, errors = await at_rate(base_url, bodies, rate)
+                ok = 0 if math.isnan(t.latencies[0]) else len(t.latencies)
+                print(
+                    f"{name:26} {rate:7,.0f} {ok / t.elapsed:7,.0f} {t.pct(0.5):8.1f}"
+                    f" {t.pct(0.99):8.1f} {1000 * max(t.latencies):8.1f} {errors:6}"
+                )
+                if errors:
+                    print(f"{'':26} overloaded at {rate:,.0f} POST/s: higher rates skipped")
+                    break
 
 
 def main() -> None:
@@ -577,7 +598,12 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--gets", type=int, default=200)
     parser.add_argument("--live", action="store_true", help="also serve with uvicorn under load")
-    parser.add_argument("--rate", type=float, default=200.0, help="POSTs per second in --live")
+    parser.add_argument(
+        "--rate",
+        type=lambda text: [float(r) for r in text.split(",")],
+        default=[200.0],
+        help="POSTs per second in --live; a comma list (50,100,200) steps up until one fails",
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the --live run")
     asyncio.run(run(parser.parse_args()))
 

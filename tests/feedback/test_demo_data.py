@@ -14,7 +14,8 @@ from ioc.core.db import Database, utcnow
 from ioc.core.models import Agency, AuditEntry, Place
 from ioc.core.workdays import default_calendar
 from ioc.feedback import service
-from ioc.feedback.demo import SATISFIED, History, HistoryMaker, history_maker
+from ioc.feedback.demo import history_maker
+from ioc.feedback.demo_history import SATISFIED, History, HistoryMaker
 from ioc.feedback.models import (
     OPEN_STATUSES,
     FeedbackNote,
