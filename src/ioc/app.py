@@ -34,7 +34,12 @@ ROUTERS = (
     "ioc.core.api_admin:router",
     "ioc.feedback.open311:router",
     "ioc.feedback.api:router",
+    "ioc.context.openapi:router",
 )
+
+# Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities)
+# skip FastAPI's route scanning and dependency solving; a router in ROUTERS describes them.
+MOUNTS = ("ioc.context.api:mount",)
 
 
 # Tasks that run as long as the server: "module:function", each ``async def f(app) -> None``
@@ -93,6 +98,8 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    for path in MOUNTS:
+        app.router.routes.append(load_object(path))
     for path in ROUTERS:
         app.include_router(_load_router(path))
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ioc import __version__
+from ioc.context.cli import app as context_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.core.problems import Problem
@@ -49,6 +50,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="apikey")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(feedback_app, name="feedback")
+app.add_typer(context_app, name="context")
 console = Console()
 err = Console(stderr=True)
 

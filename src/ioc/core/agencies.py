@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ioc.core import refdata
 from ioc.core.agency_catalog import PARENT, PROVINCIAL_AGENCIES
 from ioc.core.events import emit
 from ioc.core.models import AGENCY_KEY_LENGTH, Agency, Place
@@ -119,6 +120,18 @@ def seed_province(session: Session, province_code: str) -> int:
                 changed += 1
     session.flush()
     return changed
+
+
+def _all_codes(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(Agency.__table__.c.code)))
+
+
+_CODES = refdata.Cache(Agency.__refdata__, _all_codes)
+
+
+def agency_codes(session: Session, known: refdata.Versions | None = None) -> frozenset[str]:
+    """Every agency's code, active or not, from this process's copy (routing asks per report)."""
+    return _CODES.get(session, known)
 
 
 def get_agency(session: Session, code: str) -> Agency:

@@ -42,9 +42,10 @@ def _identity(obj: Base) -> str:
 def _snapshot(obj: Base) -> dict[str, Any]:
     secret = getattr(obj, "__audit_secret__", ())
     state = inspect(obj)
+    unloaded = state.unloaded  # a set computed on each access: once per object, not per column
     out: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
-        if attr.key in state.unloaded:
+        if attr.key in unloaded:
             continue
         value = getattr(obj, attr.key)
         out[attr.key] = SECRET if attr.key in secret and value is not None else _jsonable(value)
@@ -85,6 +86,10 @@ def _entry(session: Session, obj: Base, action: str, before: Any, after: Any) ->
     }
 
 
+# Built once, on the table rather than the class: a plain INSERT, not an ORM bulk insert.
+_INSERT_AUDIT = insert(Base.metadata.tables[AuditEntry.__tablename__])
+
+
 @event.listens_for(Session, "after_flush")
 def _audit_flush(session: Session, flush: UOWTransaction) -> None:
     """Write one audit row per changed object, inside the flush's transaction."""
@@ -103,7 +108,7 @@ def _audit_flush(session: Session, flush: UOWTransaction) -> None:
         if obj is not None and _is_audited(obj):
             rows.append(_entry(session, obj, "delete", _snapshot(obj), None))
     if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+        session.connection().execute(_INSERT_AUDIT, rows)
 
 
 def record(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ioc.core.config import Settings
@@ -67,9 +68,17 @@ def principal_for_user(session: Session, user: User) -> Principal:
     return Principal("user", user.id, user.username, frozenset(user.roles), scope)
 
 
-def principal_for_key(session: Session, key: ApiKey) -> Principal:
+def principal_for_key(session: Session, key: ApiKey | Row[Any]) -> Principal:
     scope = Scope.build(session, key.place_code, key.agency_codes)
     return Principal("apikey", key.id, f"{key.id}:{key.name}", frozenset(key.roles), scope)
+
+
+_k = ApiKey.__table__.c
+# Built once: the columns a key's check needs, no ORM object (machine requests are hot paths).
+_KEY_BY_PREFIX: Select[Any] = select(
+    _k.id, _k.name, _k.key_hash, _k.roles, _k.place_code, _k.agency_codes, _k.expires_at,
+    _k.revoked_at,
+).where(_k.prefix == bindparam("prefix"))  # fmt: skip
 
 
 def from_bearer(session: Session, settings: Settings, token: str) -> Principal:
@@ -87,7 +96,7 @@ def from_bearer(session: Session, settings: Settings, token: str) -> Principal:
 
 def from_api_key(session: Session, secret: str) -> Principal:
     prefix = api_key_prefix(secret)
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix)) if prefix else None
+    key = session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first() if prefix else None
     if key is None or not api_key_matches(secret, key.key_hash):
         raise Unauthorized("unknown API key")
     now = utcnow()

@@ -45,6 +45,22 @@ class Settings(BaseSettings):
     demo_simulate_seconds: float = Field(
         default=20.0, gt=0, description="how often the simulator adds a report and moves some on"
     )
+    ngsild_anonymous: str = Field(
+        default="",
+        description='NGSI-LD tenants open without credentials, e.g. "default:read,city:write"',
+    )
+    ngsild_max_batch: int = Field(
+        default=1000, ge=1, description="entities at most in one NGSI-LD batch operation"
+    )
+    ngsild_fetch_contexts: bool = Field(
+        default=False, description="fetch unknown remote @contexts (else preload them)"
+    )
+    ngsild_context_timeout: float = Field(
+        default=2.0, gt=0, le=30, description="seconds a remote @context fetch may take"
+    )
+    ngsild_credential_seconds: float = Field(
+        default=2.0, ge=0, description="how long the NGSI-LD API reuses a verified credential"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -57,6 +73,27 @@ class Settings(BaseSettings):
                 " (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_ngsild_anonymous(self) -> Settings:
+        _ = self.ngsild_anonymous_tenants
+        return self
+
+    @property
+    def ngsild_anonymous_tenants(self) -> dict[str, str]:
+        """``"default:read,city:write"`` → {tenant: mode}; ValueError naming what is wrong."""
+        out: dict[str, str] = {}
+        for item in self.ngsild_anonymous.split(","):
+            tenant, _, mode = (part.strip() for part in item.partition(":"))
+            if not item.strip():
+                continue
+            if not tenant or (mode or "read") not in ("read", "write"):
+                raise ValueError(
+                    f"IOC_NGSILD_ANONYMOUS: {item.strip()!r} is not TENANT:read or TENANT:write"
+                    ' (e.g. "default:read,city:write")'
+                )
+            out[tenant] = mode or "read"
+        return out
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -22,6 +24,10 @@ NAMING = {
 }
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+IDLE_PING_SECONDS = 2.0  # a pooled connection idle longer than this is pinged before use
+# How long a request waits for a pooled connection before it fails (503) rather than the
+# default 30 s: by then its client has given up, and the wait only lengthens the queue.
+POOL_TIMEOUT_SECONDS = 5.0
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -69,15 +75,42 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle for IDLE_PING_SECONDS.
+
+    A server restart or a dropped link shows on connections that waited in the pool; one
+    handed back a moment ago is alive. Pinging every checkout (``pool_pre_ping``) costs a
+    round trip per request; a dead idle connection is replaced before anyone sees it.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # brand new, or back in the pool only a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the idle connection is gone; the pool makes another") from exc
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``: SQLite in WAL mode with foreign keys on, or PostgreSQL."""
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
 
 
 class Database:
@@ -87,6 +120,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._dedicated: dict[str, Engine] = {}
 
     @property
     def dialect(self) -> str:
@@ -104,5 +138,22 @@ class Database:
                 session.rollback()
                 raise
 
+    def dedicated(self, name: str) -> Engine:
+        """A one-connection engine of its own for a background task, named ``name``.
+
+        A task that takes its connection from the shared pool waits behind every request when
+        the pool is exhausted; with its own it keeps going. An in-memory SQLite database exists
+        only in its connection, so there the shared engine is the only one.
+        """
+        if self.engine.url.database in (None, "", ":memory:"):
+            return self.engine
+        engine = self._dedicated.get(name)
+        if engine is None:
+            engine = self._dedicated[name] = make_engine(self.url, pool_size=1, max_overflow=0)
+        return engine
+
     def dispose(self) -> None:
+        for engine in self._dedicated.values():
+            engine.dispose()
+        self._dedicated.clear()
         self.engine.dispose()

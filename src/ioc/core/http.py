@@ -11,6 +11,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +27,11 @@ from ioc.core.problems import (
 )
 
 log = logging.getLogger("ioc.http")
+# Every pooled database connection stayed busy for the pool's whole timeout.
+BUSY = ServiceUnavailable(
+    "the server is too busy to answer now; try again in a few seconds",
+    headers={"Retry-After": "5"},
+)
 
 STATUS_TITLES = {
     400: "Bad request",
@@ -135,6 +141,11 @@ async def _database_down(request: Request, exc: Exception) -> Response:
     return _problem(request, ServiceUnavailable("the database is not answering; try again"))
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    log.warning("no database connection free for %s: %s", request.url.path, exc)
+    return _problem(request, BUSY)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     body = {
@@ -154,6 +165,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _typed)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)
 
 

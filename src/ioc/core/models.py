@@ -54,6 +54,7 @@ class Place(Base):
 
     __tablename__ = "places"
     __audit__ = False  # reference data, loaded in bulk; the load itself is audited once
+    __refdata__ = "places_version"  # copied into memory by ioc.core.place_index
 
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
     tree: Mapped[str] = mapped_column(String(8))
@@ -80,6 +81,7 @@ class Agency(Base):
     """A department, a people's committee or a service provider that owns work."""
 
     __tablename__ = "agencies"
+    __refdata__ = "agencies_version"  # codes copied into memory by ioc.core.agencies
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Connection, Row, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ioc.core.bus import Bus
@@ -25,15 +25,25 @@ class OutboxRelay:
     Delivery is at least once: a crash between the bus's ack and the commit of
     ``published_at`` re-publishes the row, which NATS drops by its ``Nats-Msg-Id``.
     On PostgreSQL several relays may run at once (``FOR UPDATE SKIP LOCKED``); on SQLite run one.
+    The relay has a connection of its own (``Database.dedicated``), so a pool exhausted by
+    requests never stalls it; under a stream of commits its rounds start at most every
+    ``gather`` seconds, each publishing what the commits since the last one announced.
     """
 
     def __init__(
-        self, database: Database, bus: Bus, *, interval: float = 1.0, batch_size: int = 100
+        self,
+        database: Database,
+        bus: Bus,
+        *,
+        interval: float = 1.0,
+        batch_size: int = 100,
+        gather: float = 0.05,
     ) -> None:
         self.database = database
         self.bus = bus
         self.interval = interval
         self.batch_size = batch_size
+        self.gather = gather
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -52,11 +62,11 @@ class OutboxRelay:
 
     async def _relay_batch(self) -> tuple[int, bool]:
         """One batch in one transaction; says how many went out and whether to go on."""
-        session = self.database.sessionmaker()
-        session.info["actor"] = "system:outbox"
+        conn, rows = await asyncio.to_thread(self._claim)
+        if conn is None:
+            return 0, False
+        published: list[int] = []
         try:
-            rows = await asyncio.to_thread(self._claim, session)
-            published = 0
             for row in rows:
                 try:
                     await self.bus.publish(Event.from_row(row))
@@ -67,28 +77,48 @@ class OutboxRelay:
                         row.id,
                         row.type,
                         exc,
-                        len(rows) - published,
+                        len(rows) - len(published),
                     )
                     break
-                row.published_at = utcnow()
-                published += 1
-            if published:
-                await asyncio.to_thread(session.commit)
-            return published, published == self.batch_size
+                published.append(row.id)
+            await asyncio.to_thread(self._mark, conn, published)
+            return len(published), len(published) == self.batch_size
         finally:
-            await asyncio.to_thread(session.close)
+            if not conn.closed:  # publishing or marking failed: roll back, off the loop
+                await asyncio.to_thread(conn.close)
 
-    def _claim(self, session: Session) -> list[OutboxEvent]:
+    def _claim(self) -> tuple[Connection | None, list[Row[Any]]]:
+        """The next batch of unpublished rows, and the connection whose transaction holds them."""
+        e = OutboxEvent
         stmt = (
-            select(OutboxEvent)
-            .where(OutboxEvent.published_at.is_(None))
-            .order_by(OutboxEvent.id)
+            select(e.id, e.event_id, e.type, e.time, e.actor, e.place_code, e.subject, e.data)
+            .where(e.published_at.is_(None))
+            .order_by(e.id)
             .limit(self.batch_size)
         )
         if self.database.dialect == "postgresql":
             # Rows another relay is publishing stay locked until it commits: skip them.
             stmt = stmt.with_for_update(skip_locked=True)
-        return list(session.scalars(stmt))
+        conn = self.database.dedicated("outbox").connect()
+        try:
+            rows = list(conn.execute(stmt))
+        except BaseException:
+            conn.close()
+            raise
+        if not rows:
+            conn.close()  # nothing to publish: give the connection back at once
+            return None, []
+        return conn, rows
+
+    def _mark(self, conn: Connection, ids: list[int]) -> None:
+        """Stamp the published rows in one statement, commit, and give the connection back."""
+        try:
+            if ids:
+                stamp = update(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                conn.execute(stamp.values(published_at=utcnow()))
+                conn.commit()
+        finally:
+            conn.close()
 
     def notify(self) -> None:
         """Ask for a flush soon; safe from any thread (e.g. a commit hook in a threadpool)."""
@@ -103,6 +133,7 @@ class OutboxRelay:
         self._loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
+            started = self._loop.time()
             try:
                 await self.flush()
             except Exception:
@@ -111,6 +142,10 @@ class OutboxRelay:
                 return
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
+            # Commits in quick succession: let them gather so that one round publishes them all.
+            rest = started + self.gather - self._loop.time()
+            if rest > 0 and not self._stopping:
+                await asyncio.sleep(rest)
 
     async def start(self) -> None:
         """Run the relay in a background task until ``stop()``."""
@@ -133,7 +168,6 @@ class OutboxRelay:
             task.cancel()
             await asyncio.wait([task])
         self._loop = None
-
 
 def install_commit_hook(
     target: sessionmaker[Any] | type[Session], relay: OutboxRelay

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from ioc.core import place_index, refdata
 from ioc.core.models import PLACE_LEVELS, Meta, Place
 from ioc.core.problems import Conflict, Invalid, NotFound
 from ioc.core.text import fold, search_key
@@ -292,6 +293,8 @@ def load_province(
         inserted, updated = inserted + len(new), updated + len(changed)
         if progress is not None:
             progress(start + len(chunk), len(rows))
+    if inserted or updated:  # bulk writes bypass the ORM hook that stamps a version
+        refdata.bump(session, Place.__refdata__)
     counts = {level: sum(row["level"] == level for row in rows) for level in PLACE_LEVELS}
     return LoadResult(info, counts, inserted, updated)
 
@@ -417,6 +420,15 @@ def _ancestor(session: Session, place: Place, level: str) -> Place | None:
 def locate(session: Session, lat: float, lon: float, level: str = "commune") -> Place | None:
     """The ``level`` place holding the point, or None when it is outside every loaded province."""
     _check_level(level)
+    index = place_index.current(session)
+    if not index.has_boundaries:  # boxes and centroids only: the in-memory index answers
+        hit = index.locate(lat, lon, level)
+        return session.get(Place, hit.code) if hit is not None else None
+    return _locate_by_boundary(session, lat, lon, level)
+
+
+def _locate_by_boundary(session: Session, lat: float, lon: float, level: str) -> Place | None:
+    """``locate`` once some place has a boundary: boundaries decide, boxes fill the gaps."""
     # The finest level tells a district too: its communes' boxes are tighter than its own.
     for finer in reversed(PLACE_LEVELS[PLACE_LEVELS.index(level) :]):
         hit = _containing(session, lat, lon, finer)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioc.core.db import Base, utcnow
 from ioc.core.models import ACTOR_LENGTH, BigId
@@ -15,6 +15,9 @@ CHANNELS = ("open311", "web", "app", "hotline", "sms", "zalo", "email", "petitio
 STATUSES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "duplicate")
 OPEN_STATUSES = frozenset({"received", "assigned", "in_progress"})
 SETTLED_STATUSES = frozenset({"resolved", "closed", "rejected", "duplicate"})
+# The WHERE of the partial index on open requests; queries must spell it the same way (the
+# statuses as literals, in this order) for SQLite to use the index.
+OPEN_WHERE = "status IN ('assigned', 'in_progress', 'received')"
 ROUTES = ("department", "district", "commune")
 EXTERNAL_ID_LENGTH = 100
 
@@ -23,6 +26,7 @@ class FeedbackService(Base):
     """A category citizens can report under (an Open311 service), with its owner and SLA."""
 
     __tablename__ = "feedback_services"
+    __refdata__ = "catalogue_version"  # copied into memory by ioc.feedback.rules
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -52,6 +56,18 @@ class FeedbackRequest(Base):
         # An imported message's id in its source system, so importing it again changes nothing.
         # A unique index rather than a constraint: adding it needs no SQLite table rebuild.
         Index("ix_feedback_requests_channel_external_id", "channel", "external_id", unique=True),
+        # Likely duplicates: the open requests of one service near a point, in a window. By
+        # latitude first, so a lookup reads a narrow band of the province, however many reports
+        # the window holds; longitude and time are checked in the index, not in the rows.
+        Index(
+            "ix_feedback_requests_open_service_position",
+            "service_code",
+            "lat",
+            "lon",
+            "requested_at",
+            sqlite_where=text(OPEN_WHERE),
+            postgresql_where=text(OPEN_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -115,3 +131,6 @@ class FeedbackNote(Base):
     status_to: Mapped[str | None] = mapped_column(String(16))
     agency_from: Mapped[str | None] = mapped_column(String(32))
     agency_to: Mapped[str | None] = mapped_column(String(32))
+
+    # Lets a new request and its first note be written in one flush (the id is known only then).
+    request: Mapped[FeedbackRequest] = relationship()

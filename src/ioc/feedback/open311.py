@@ -14,13 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from ioc.core.admission import Gate
 from ioc.core.auth import from_api_key
 from ioc.core.config import Settings
-from ioc.core.db import utcnow
+from ioc.core.db import Database, utcnow
 from ioc.core.deps import SessionDep, SettingsDep
 from ioc.core.http import register_error_shape
 from ioc.core.problems import NotFound, Problem, Unauthorized
@@ -175,6 +175,12 @@ class PostLimits:
 
     per_key: SlidingWindowLimiter
     per_address: SlidingWindowLimiter
+    gate: Gate
+
+
+# Reports stored at once per process, and how long a report waits for a slot before a 503.
+POST_SLOTS = 2
+POST_WAIT_SECONDS = 1.0
 
 
 def post_limits(request: Request, settings: Settings) -> PostLimits:
@@ -184,17 +190,36 @@ def post_limits(request: Request, settings: Settings) -> PostLimits:
         limits = PostLimits(
             SlidingWindowLimiter(settings.open311_posts_per_minute_key),
             SlidingWindowLimiter(settings.open311_posts_per_minute_ip),
+            Gate(POST_SLOTS, POST_WAIT_SECONDS, "reports"),
         )
         state.open311_post_limits = limits
     return limits
 
 
 def _store(
-    session: Session, posted: query.PostedForm, key_id: int, rule: DuplicateRule
+    database: Database,
+    request_id: str | None,
+    secret: str,
+    posted: query.PostedForm,
+    per_key: SlidingWindowLimiter,
+    rule: DuplicateRule,
 ) -> Submitted:
-    submitted = submit(session, query.submission(posted, key_id), rule)
-    session.commit()
-    return submitted
+    """Check the key, count it, and store the request: one worker-thread call, one connection.
+
+    The session is opened and closed here, so the connection goes back to the pool as soon as
+    the request is committed (or refused), never held across a hop back to the event loop.
+    """
+    with database.sessionmaker() as session:
+        session.info["request_id"] = request_id
+        principal = from_api_key(session, secret)
+        key_id = principal.id
+        if key_id is None:  # never for a key; keeps the type checker and the reader sure
+            raise Unauthorized("api_key: not an API key")
+        per_key.check(key_id, "API key")
+        session.info["actor"] = principal.actor
+        submitted = submit(session, query.submission(posted, key_id), rule)
+        session.commit()
+        return submitted
 
 
 POST_FIELDS = (
@@ -228,9 +253,7 @@ POST_FORM = {
         "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": POST_FORM}}}
     },
 )
-async def post_request(
-    fmt: Fmt, request: Request, session: SessionDep, settings: SettingsDep
-) -> Response:
+async def post_request(fmt: Fmt, request: Request, settings: SettingsDep) -> Response:
     """Report something (form fields of the spec, ``attribute[code]`` / ``attribute[code][]``)."""
     limits = post_limits(request, settings)
     limits.per_address.check(request.client.host if request.client else "?", "address")
@@ -240,16 +263,15 @@ async def post_request(
     secret = posted.text("api_key")
     if secret is None:
         raise Unauthorized("api_key: an ioc API key is required to submit a request")
-    principal = await run_in_threadpool(from_api_key, session, secret)
-    key_id = principal.id
-    if key_id is None:  # never for a key; keeps the type checker and the reader sure
-        raise Unauthorized("api_key: not an API key")
-    limits.per_key.check(key_id, "API key")
-    session.info["actor"] = principal.actor
     rule = DuplicateRule(settings.feedback_duplicate_radius_m, settings.feedback_duplicate_days)
-    submitted = await run_in_threadpool(_store, session, posted, key_id, rule)
+    database: Database = request.app.state.database
+    request_id = getattr(request.state, "request_id", None)
+    async with limits.gate.enter():
+        submitted = await run_in_threadpool(
+            _store, database, request_id, secret, posted, limits.per_key, rule
+        )
     req = submitted.request
-    duplicate = submitted.likely_duplicate.id if submitted.likely_duplicate else None
+    duplicate = req.likely_duplicate_of
     item = {
         "service_request_id": req.id,
         "token": submitted.token,

@@ -19,9 +19,11 @@ import orjson
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from ioc.core.http import BUSY
 from ioc.core.problems import (
     Forbidden,
     Invalid,
@@ -178,6 +180,9 @@ def exception_response(fmt: Format, exc: Exception) -> Response:
     if isinstance(exc, OperationalError):
         log.error("database error on an Open311 call: %s", exc)
         return error_response(fmt, 503, "the database is not answering; try again")
+    if isinstance(exc, PoolTimeout):
+        log.warning("no database connection free for an Open311 call: %s", exc)
+        return problem_response(fmt, BUSY)
     log.exception("unhandled error on an Open311 call", exc_info=exc)
     return error_response(fmt, 500, "something went wrong on our side; the error has been logged")
 

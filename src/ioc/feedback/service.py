@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
+from ioc.core import place_index, refdata
+from ioc.core.agencies import agency_codes
 from ioc.core.auth import Principal
 from ioc.core.db import utcnow
-from ioc.core.events import emit
+from ioc.core.events import emit, emit_now
 from ioc.core.models import Agency, Place
+from ioc.core.place_index import PlaceIndex, PlaceRef
 from ioc.core.places import locate
 from ioc.core.problems import Forbidden, Invalid, NotFound
 from ioc.core.text import fold
@@ -30,6 +33,7 @@ from ioc.feedback.models import (
     FeedbackRequest,
     FeedbackService,
 )
+from ioc.feedback.rules import ServiceLike, active_rules
 
 MAX_DESCRIPTION = 4000
 OUTSIDE_TOLERANCE_M = 2000.0  # how far beyond every commune's box a point is still accepted
@@ -45,6 +49,20 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "rejected": frozenset({"in_progress"}),
     "duplicate": frozenset(),
 }
+_r = FeedbackRequest.__table__.c
+# The nearby open requests of a service in a window, built once. The statuses are literals,
+# not bound values, so that SQLite's planner (and PostgreSQL's generic plans) can match the
+# partial index on open requests.
+_NEARBY_OPEN = select(_r.id, _r.lat, _r.lon).where(
+    _r.service_code == bindparam("service_code"),
+    _r.status.in_(
+        bindparam("open_statuses", sorted(OPEN_STATUSES), expanding=True, literal_execute=True)
+    ),
+    _r.lat.between(bindparam("south"), bindparam("north")),
+    _r.lon.between(bindparam("west"), bindparam("east")),
+    _r.requested_at.between(bindparam("since"), bindparam("until")),
+)
+REFERENCE_DATA = (Place.__refdata__, Agency.__refdata__, FeedbackService.__refdata__)
 STAFF = ("operator", "agency_staff", "district_admin", "leader")
 # Column widths of the free-text fields, by the Open311 name a client sends: longer values (and
 # NUL characters) are refused here, since PostgreSQL would fail the whole insert with a server
@@ -89,9 +107,8 @@ class Submission:
 
 @dataclass(frozen=True)
 class Submitted:
-    request: FeedbackRequest
+    request: FeedbackRequest  # its likely_duplicate_of names a likely duplicate, if any
     token: str  # for tracking and rating; only its hash is stored
-    likely_duplicate: FeedbackRequest | None
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,7 @@ def get_service(session: Session, code: str | None, field: str = "service_code")
     return service
 
 
-def check_attributes(service: FeedbackService, given: dict[str, Any]) -> dict[str, Any]:
+def check_attributes(service: ServiceLike, given: dict[str, Any]) -> dict[str, Any]:
     """Keep the service's declared attributes, checking required ones and list values."""
     out: dict[str, Any] = {}
     known = {a["code"]: a for a in service.attributes}
@@ -172,39 +189,30 @@ def _province(session: Session) -> Place | None:
     return session.scalar(select(Place).where(Place.level == "province").limit(1))
 
 
-def _near_a_commune(session: Session, lat: float, lon: float) -> bool:
-    """Inside, or within OUTSIDE_TOLERANCE_M of, some commune's bounding box.
+def place_for_point(
+    session: Session, lat: float, lon: float, index: PlaceIndex | None = None
+) -> PlaceRef:
+    """The commune at a point; a point outside the province is refused.
 
     A province's own box is far too loose (Hòa Bình's holds central Hà Nội); communes' boxes
-    follow its shape. Until boundaries are imported, a small margin covers gaps between boxes.
+    follow its shape, so a point must lie inside, or within OUTSIDE_TOLERANCE_M of, one of
+    them (the margin covers gaps between boxes until boundaries are imported). With no
+    commune boxes loaded (the 2025 tree) there is nothing to judge by, and every point passes.
     """
-    boxes = session.execute(
-        select(Place.min_lat, Place.max_lat, Place.min_lon, Place.max_lon).where(
-            Place.level == "commune"
-        )
-    ).all()
-    if not boxes:  # no boxes loaded (2025 tree): nothing to judge by
-        return True
-    margin_lat = OUTSIDE_TOLERANCE_M / 111_320
-    margin_lon = margin_lat / max(math.cos(math.radians(lat)), 0.01)
-    return any(
-        s - margin_lat <= lat <= n + margin_lat and w - margin_lon <= lon <= e + margin_lon
-        for s, n, w, e in boxes
-        if s is not None and n is not None and w is not None and e is not None
-    )
-
-
-def place_for_point(session: Session, lat: float, lon: float) -> Place:
-    """The commune at a point; a point outside the province is refused."""
     if not (-90 <= lat <= 90):
         raise Invalid("lat", "must be between -90 and 90")
     if not (-180 <= lon <= 180):
         raise Invalid("long", "must be between -180 and 180")
-    if not _near_a_commune(session, lat, lon):
+    index = index or place_index.current(session)
+    if not index.near_a_box("commune", lat, lon, OUTSIDE_TOLERANCE_M):
         province = _province(session)
         where = province.name if province else "the province"
         raise Invalid("lat", f"the point ({lat}, {lon}) is outside {where}")
-    place = locate(session, lat, lon, "commune")
+    place: PlaceRef | None
+    if index.has_boundaries:
+        place = locate(session, lat, lon, "commune")
+    else:
+        place = index.locate(lat, lon, "commune")
     if place is None:
         raise Invalid("lat", f"no commune of the province at ({lat}, {lon})")
     return place
@@ -241,24 +249,30 @@ def place_for_address(session: Session, address: str) -> Place | None:
     return winners[0] if len(winners) == 1 else None
 
 
-def committee(place: Place) -> str:
+def committee(place: PlaceRef) -> str:
     return f"UBND-{place.code}"
 
 
-def route(session: Session, service: FeedbackService, place: Place | None) -> str:
+def route(
+    session: Session,
+    service: ServiceLike,
+    place: PlaceRef | None,
+    index: PlaceIndex | None = None,
+    known: refdata.Versions | None = None,
+) -> str:
     """Who handles it: the commune or district committee where it happened, or the department."""
     if service.route_to in ("district", "commune") and place is not None:
-        target = place
+        target: PlaceRef = place
         if service.route_to == "district" and place.level == "commune" and place.parent_code:
-            parent = session.get(Place, place.parent_code)
+            parent = (index or place_index.current(session, known)).get(place.parent_code)
             if parent is not None and parent.level == "district":
                 target = parent
         code = committee(target)
-        if session.get(Agency, code) is not None:
+        if code in agency_codes(session, known):
             return code
     if service.agency_code:
         return service.agency_code
-    return TRIAGE_AGENCY if session.get(Agency, TRIAGE_AGENCY) else PROVINCE_AGENCY
+    return TRIAGE_AGENCY if TRIAGE_AGENCY in agency_codes(session, known) else PROVINCE_AGENCY
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -276,27 +290,31 @@ def likely_duplicate(
     lon: float,
     at: dt.datetime,
     rule: DuplicateRule,
-) -> FeedbackRequest | None:
-    """The nearest open report of the same service within the rule's radius and days."""
+) -> int | None:
+    """The id of the nearest open report of the same service within the rule's radius and days.
+
+    Only id and position are read, of the open requests of the service in a box round the
+    point (the partial index ``ix_feedback_requests_open_service_position``) and the window.
+    """
     dlat = rule.radius_m / 111_320
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    candidates = session.scalars(
-        select(FeedbackRequest).where(
-            FeedbackRequest.service_code == service_code,
-            FeedbackRequest.status.in_(OPEN_STATUSES),
-            FeedbackRequest.requested_at >= at - dt.timedelta(days=rule.days),
-            FeedbackRequest.requested_at <= at,  # a back-dated import duplicates earlier reports
-            FeedbackRequest.lat.between(lat - dlat, lat + dlat),
-            FeedbackRequest.lon.between(lon - dlon, lon + dlon),
-        )
-    ).all()
+    window = {
+        "service_code": service_code,
+        "south": lat - dlat,
+        "north": lat + dlat,
+        "west": lon - dlon,
+        "east": lon + dlon,
+        "since": at - dt.timedelta(days=rule.days),
+        "until": at,  # a back-dated import duplicates earlier reports, not later ones
+    }
+    candidates = session.execute(_NEARBY_OPEN, window).all()
     near = [
-        (distance_m(lat, lon, c.lat, c.lon), c.id, c)
-        for c in candidates
-        if c.lat is not None and c.lon is not None
+        (distance_m(lat, lon, c_lat, c_lon), c_id)
+        for c_id, c_lat, c_lon in candidates
+        if c_lat is not None and c_lon is not None
     ]
     near = [n for n in near if n[0] <= rule.radius_m]
-    return min(near)[2] if near else None
+    return min(near)[1] if near else None
 
 
 def _note(
@@ -313,7 +331,8 @@ def _note(
     at: dt.datetime | None = None,
 ) -> FeedbackNote:
     note = FeedbackNote(
-        request_id=req.id,
+        request_id=req.id,  # None for a request not yet flushed: the relationship fills it in
+        request=req,
         at=at or utcnow(),
         actor=str(session.info.get("actor", "system")),
         kind=kind,
@@ -330,7 +349,9 @@ def _note(
     return note
 
 
-def _event(session: Session, type_: str, req: FeedbackRequest, **extra: Any) -> None:
+def _event(
+    session: Session, type_: str, req: FeedbackRequest, *, at_once: bool = False, **extra: Any
+) -> None:
     data = {
         "id": req.id,
         "service_code": req.service_code,
@@ -339,7 +360,8 @@ def _event(session: Session, type_: str, req: FeedbackRequest, **extra: Any) -> 
         "channel": req.channel,
         **extra,
     }
-    emit(session, type_, data, subject=str(req.id), place_code=req.place_code)
+    write = emit_now if at_once else emit
+    write(session, type_, data, subject=str(req.id), place_code=req.place_code)
 
 
 def submit(
@@ -348,7 +370,9 @@ def submit(
     rule: DuplicateRule | None = None,
 ) -> Submitted:
     """Validate, locate, route and store one report; nothing is written if anything is wrong."""
-    service = get_service(session, sub.service_code)
+    # One query tells whether the copies of places, agencies and the catalogue are current.
+    known = refdata.versions(session, *REFERENCE_DATA)
+    service = active_rules(session, sub.service_code, known)
     if sub.channel not in CHANNELS:
         raise Invalid("channel", f"choose from {', '.join(CHANNELS)}")
     description = (sub.description or "").strip()
@@ -365,9 +389,10 @@ def submit(
     address = (sub.address or "").strip() or None
     if sub.lat is None and not address and not sub.address_id:
         raise Invalid("lat", "give a location: lat and long, or address_string")
-    place = None
+    place: PlaceRef | None = None
+    index = place_index.current(session, known)
     if sub.lat is not None and sub.lon is not None:
-        place = place_for_point(session, sub.lat, sub.lon)
+        place = place_for_point(session, sub.lat, sub.lon, index)
     elif address:
         place = place_for_address(session, address)
     now = sub.requested_at or utcnow()
@@ -383,7 +408,7 @@ def submit(
         media_url=sub.media_url,
         attributes=attributes,
         place_code=place.code if place else None,
-        agency_code=route(session, service, place),
+        agency_code=route(session, service, place, index, known),
         status="received",
         requested_at=now,
         updated_at=now,
@@ -399,17 +424,17 @@ def submit(
         external_id=sub.external_id,
         created_by=str(session.info.get("actor", "system")),
     )
-    duplicate = None
     if sub.lat is not None and sub.lon is not None:
-        duplicate = likely_duplicate(
+        req.likely_duplicate_of = likely_duplicate(
             session, service.code, sub.lat, sub.lon, now, rule or DuplicateRule()
         )
-        req.likely_duplicate_of = duplicate.id if duplicate else None
     session.add(req)
-    session.flush()
     _note(session, req, "status", status_to="received", agency_to=req.agency_code, at=now)
-    _event(session, "feedback.created", req, likely_duplicate_of=req.likely_duplicate_of)
-    return Submitted(req, token, duplicate)
+    session.flush()  # one flush: the request, its first timeline line, and their audit rows
+    _event(
+        session, "feedback.created", req, at_once=True, likely_duplicate_of=req.likely_duplicate_of
+    )
+    return Submitted(req, token)
 
 
 def _no_nul(field: str, value: str | None) -> None:

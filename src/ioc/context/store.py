@@ -1,0 +1,225 @@
+"""SQL of the entity table, in SQLAlchemy Core: one statement per step, compiled once.
+
+Attributes travel as JSON text (orjson both ways) so neither SQLAlchemy nor the driver
+re-encodes them; the location is GeoJSON text that PostGIS turns into geometry on the way in.
+Writes are optimistic: an UPDATE names the version it read, and a concurrent writer makes it
+match nothing, so the caller reads again instead of losing the other change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
+
+from ioc.context.geo import LOCATION, SRID, bbox, check_geometry
+from ioc.context.models import Entity, Tenant
+
+ENTITIES: Table = Entity.__table__  # type: ignore[assignment]
+TENANTS: Table = Tenant.__table__  # type: ignore[assignment]
+E = ENTITIES.c
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+@dataclass(slots=True)
+class Stored:
+    """An entity row as read: attributes decoded, version for the next optimistic write."""
+
+    id: str
+    type: str
+    attrs: dict[str, list[dict[str, Any]]]
+    created_at: dt.datetime
+    modified_at: dt.datetime
+    version: int
+    place_code: str | None
+
+
+@dataclass(slots=True)
+class Location:
+    """What the location columns hold for an entity: GeoJSON text and its bounding box."""
+
+    geojson: str | None = None
+    box: tuple[float, float, float, float] | None = None
+
+    @classmethod
+    def of(cls, attrs: dict[str, list[dict[str, Any]]], name: str) -> Location:
+        """From the default (else first) instance of the GeoProperty ``name``."""
+        instances = attrs.get(name)
+        if not instances:
+            return cls()
+        instance = next((i for i in instances if "datasetId" not in i), instances[0])
+        value = instance.get("value")
+        if instance.get("type") != "GeoProperty" or value is None:
+            return cls()
+        return cls(dumps(value), bbox(check_geometry(value, name)))
+
+    def params(self) -> dict[str, Any]:
+        box = self.box or (None, None, None, None)
+        return {
+            "p_location": self.geojson,
+            "p_min_lon": box[0],
+            "p_min_lat": box[1],
+            "p_max_lon": box[2],
+            "p_max_lat": box[3],
+        }
+
+
+class Store:
+    """Prepared statements on the entity and tenant tables for one SQL dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.postgres = dialect == "postgresql"
+        text_attrs = bindparam("p_attrs", type_=Text)
+        attrs_in: ColumnElement[Any] = cast(text_attrs, JSONB) if self.postgres else text_attrs
+        text_location = bindparam("p_location", type_=Text)
+        location_in: ColumnElement[Any] = (
+            func.ST_SetSRID(func.ST_GeomFromGeoJSON(text_location), SRID)
+            if self.postgres
+            else text_location
+        )
+        self.attrs_text = cast(E.attrs, Text).label("attrs")
+        self.columns = (
+            E.id,
+            E.type,
+            self.attrs_text,
+            E.created_at,
+            E.modified_at,
+            E.version,
+            E.place_code,
+        )
+        key = (E.tenant == bindparam("p_tenant")) & (E.id == bindparam("p_id"))
+        self._read = select(*self.columns).where(key)
+        if self.postgres:
+            self._read_for_update = self._read.with_for_update()
+        else:
+            self._read_for_update = self._read
+        insert = postgresql.insert if self.postgres else sqlite.insert
+        corners = ("min_lon", "min_lat", "max_lon", "max_lat")
+        box: dict[str, Any] = {c: bindparam("p_" + c) for c in corners}
+        self._insert = (
+            insert(ENTITIES)
+            .values(
+                tenant=bindparam("p_tenant"),
+                id=bindparam("p_id"),
+                type=bindparam("p_type"),
+                attrs=attrs_in,
+                place_code=bindparam("p_place_code"),
+                location=location_in,
+                version=1,
+                created_at=bindparam("p_now"),
+                modified_at=bindparam("p_now"),
+                **box,
+            )
+            .on_conflict_do_nothing(index_elements=["tenant", "id"])
+            .returning(E.version)
+        )
+        guarded = key & (E.version == bindparam("p_version"))
+        changes = {"attrs": attrs_in, "version": E.version + 1, "modified_at": bindparam("p_now")}
+        self._update = update(ENTITIES).where(guarded).values(**changes)
+        self._update_located = (
+            update(ENTITIES)
+            .where(guarded)
+            .values(**changes, type=bindparam("p_type"), location=location_in, **box)
+        )
+        self._delete = delete(ENTITIES).where(key)
+        self._tenant_exists = select(TENANTS.c.name).where(TENANTS.c.name == bindparam("p_name"))
+        self._add_tenant = (
+            insert(TENANTS)
+            .values(name=bindparam("p_name"), created_at=bindparam("p_now"))
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+
+    def row(self, row: Any) -> Stored:
+        return Stored(
+            row.id,
+            row.type,
+            orjson.loads(row.attrs),
+            row.created_at,
+            row.modified_at,
+            row.version,
+            row.place_code,
+        )
+
+    def read(
+        self, conn: Connection, tenant: str, entity_id: str, lock: bool = False
+    ) -> Stored | None:
+        statement = self._read_for_update if lock else self._read
+        row = conn.execute(statement, {"p_tenant": tenant, "p_id": entity_id}).first()
+        return self.row(row) if row is not None else None
+
+    def insert(
+        self,
+        conn: Connection,
+        tenant: str,
+        entity_id: str,
+        kind: str,
+        attrs: dict[str, list[dict[str, Any]]],
+        location: Location,
+        now: dt.datetime,
+        place_code: str | None = None,
+    ) -> bool:
+        """Store a new entity; False when one with that id exists."""
+        params = {
+            "p_tenant": tenant,
+            "p_id": entity_id,
+            "p_type": kind,
+            "p_attrs": dumps(attrs),
+            "p_place_code": place_code,
+            "p_now": now,
+            **location.params(),
+        }
+        return conn.execute(self._insert, params).first() is not None
+
+    def update(
+        self,
+        conn: Connection,
+        tenant: str,
+        stored: Stored,
+        attrs: dict[str, list[dict[str, Any]]],
+        now: dt.datetime,
+        *,
+        kind: str | None = None,
+        location: Location | None = None,
+    ) -> bool:
+        """Write new attributes (and type, location); False if the entity changed meanwhile."""
+        params: dict[str, Any] = {
+            "p_tenant": tenant,
+            "p_id": stored.id,
+            "p_version": stored.version,
+            "p_attrs": dumps(attrs),
+            "p_now": now,
+        }
+        if kind is None and location is None:
+            return conn.execute(self._update, params).rowcount == 1
+        params["p_type"] = kind or stored.type
+        params.update((location or Location.of(attrs, LOCATION)).params())
+        return conn.execute(self._update_located, params).rowcount == 1
+
+    def delete(self, conn: Connection, tenant: str, entity_id: str) -> bool:
+        return conn.execute(self._delete, {"p_tenant": tenant, "p_id": entity_id}).rowcount == 1
+
+    def tenant_exists(self, conn: Connection, name: str) -> bool:
+        return conn.execute(self._tenant_exists, {"p_name": name}).first() is not None
+
+    def add_tenant(self, conn: Connection, name: str, now: dt.datetime) -> None:
+        conn.execute(self._add_tenant, {"p_name": name, "p_now": now})
