@@ -37,9 +37,10 @@ ROUTERS = (
     "ioc.context.openapi:router",
 )
 
-# Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities)
-# skip FastAPI's route scanning and dependency solving; a router in ROUTERS describes them.
-MOUNTS = ("ioc.context.api:mount",)
+# Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities,
+# Open311 reports) skip FastAPI's route scanning and dependency solving; a router in ROUTERS
+# describes them.
+MOUNTS = ("ioc.context.api:mount", "ioc.feedback.open311:post_route")
 
 
 # Tasks that run as long as the server: "module:function", each ``async def f(app) -> None``

@@ -52,7 +52,7 @@ app.add_typer(agencies_app, name="agencies")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(context_app, name="context")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one greppable line
 
 
 def operator_errors(fn: Callable[P, R]) -> Callable[P, R]:

@@ -6,8 +6,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fastapi import FastAPI
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.testclient import TestClient
 
+from ioc.core.http import install_problem_handlers
 from ioc.demo.builder import DEMO_PASSWORD
 
 Problem = Callable[..., dict[str, Any]]
@@ -143,3 +146,19 @@ def test_request_ids(client: TestClient, admin: dict[str, str]) -> None:
     assert [r["request_id"] for r in audit] == ["trace-abc-123"]
     events = client.get("/api/v1/events", params={"type": "user.created"}, headers=admin).json()
     assert [e["subject"] for e in events][-1] == "co.ma"
+
+
+def test_an_exhausted_connection_pool_is_a_503_problem() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/busy")
+    def busy() -> None:
+        raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
+
+    response = TestClient(app).get("/busy")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["title"] == "Service unavailable"
+    assert "QueuePool" not in response.text

@@ -263,3 +263,53 @@ async def test_relay_over_nats_end_to_end(database: Database) -> None:
         "feedback.status.changed",
         "feedback.marker",
     ]
+
+
+@pytest.mark.anyio
+async def test_the_relay_goes_on_while_requests_hold_every_pooled_connection(db_url: str) -> None:
+    """Its connection is its own: a pool exhausted by requests does not stall the events."""
+    database = Database(db_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        ids = emit_many(database, "busy.one", "busy.two")
+        async with InProcessBus() as bus:
+            inbox = Inbox()
+            await bus.subscribe(">", inbox)
+            relay = OutboxRelay(database, bus)
+            with database.engine.connect():  # a request holds the pool's only connection
+                assert await relay.flush() == 2
+            await bus.drain()
+        assert [e.seq for e in inbox.events] == ids
+        assert unpublished(database) == []
+    finally:
+        database.dispose()
+
+
+@pytest.mark.anyio
+async def test_commits_in_quick_succession_are_published_in_few_rounds(
+    database: Database,
+) -> None:
+    async with InProcessBus() as bus:
+        inbox = Inbox()
+        await bus.subscribe(">", inbox)
+        relay = OutboxRelay(database, bus, interval=60, gather=0.5)
+        hook = install_commit_hook(database.sessionmaker, relay)
+        rounds = 0
+        flush = relay.flush
+
+        async def counted() -> int:
+            nonlocal rounds
+            rounds += 1
+            return await flush()
+
+        relay.flush = counted  # type: ignore[method-assign]
+        await relay.start()
+        try:
+            await asyncio.sleep(0.05)  # the first round has run
+            for i in range(10):
+                await asyncio.to_thread(emit_many, database, f"burst.n{i}")
+            await inbox.wait_for(10, timeout=5)
+        finally:
+            await relay.stop()
+            sa_event.remove(database.sessionmaker, "after_commit", hook)
+    assert [e.type for e in inbox.events] == [f"burst.n{i}" for i in range(10)]
+    assert rounds <= 4  # the first, one or two for the burst, the last at stop; not ten

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.testclient import TestClient
 
 from ioc.core.db import Database, utcnow
 from ioc.core.models import ApiKey
+from ioc.feedback import open311
+from ioc.feedback.open311_format import exception_response
 from tests.feedback.open311_support import (
     FORMATS,
     TU_LY,
@@ -208,3 +213,46 @@ def test_posts_per_key_are_limited(
 def test_get_request_unknown_id_is_404(client: TestClient, catalogue: Database, fmt: str) -> None:
     assert_error(client.get(url(f"/requests/999999.{fmt}")), fmt, 404, "service_request_id")
     assert_error(client.get(url(f"/requests/abc.{fmt}")), fmt, 404, "service_request_id")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_posts_beyond_the_gate_are_refused_with_503_and_store_nothing(
+    app_factory: Callable[..., TestClient],
+    catalogue: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    """With every slot taken past the wait, a POST is answered 503 at once, not queued."""
+    monkeypatch.setattr(open311, "POST_SLOTS", 1)
+    monkeypatch.setattr(open311, "POST_WAIT_SECONDS", 0.1)
+    inside, release = threading.Event(), threading.Event()
+    store = open311._store
+
+    def held_store(*args: Any) -> Any:
+        inside.set()
+        assert release.wait(10)
+        return store(*args)
+
+    monkeypatch.setattr(open311, "_store", held_store)
+    client = app_factory()
+    _, secret = make_key(catalogue)
+    before = stored(catalogue)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(post, client, fmt, secret, service_code="waste", **POINT)
+        assert inside.wait(10)
+        refused = post(client, fmt, secret, service_code="waste", **POINT)
+        assert_error(refused, fmt, 503, "too busy")
+        assert refused.headers["Retry-After"] == "1"
+        assert stored(catalogue) == before
+        release.set()
+        assert first.result(10).status_code == 200
+    assert stored(catalogue)[0] == before[0] + 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_exhausted_connection_pool_is_a_503(fmt: str) -> None:
+    response = exception_response(fmt, PoolTimeout("QueuePool limit reached"))  # type: ignore[arg-type]
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.body.decode()
+    assert "503" in body and "too busy" in body

@@ -6,10 +6,12 @@ import re
 
 import pytest
 from sqlalchemy import select
+from starlette.routing import Match
 from starlette.testclient import TestClient
 
 from ioc.core.db import Database
 from ioc.core.models import OutboxEvent
+from ioc.feedback import open311
 from ioc.feedback.models import FeedbackNote, FeedbackRequest
 from ioc.feedback.service import hash_token
 from tests.feedback.open311_support import (
@@ -226,3 +228,19 @@ def test_no_contact_detail_in_any_response(client: TestClient, catalogue: Databa
             assert value not in body, (name, body)
         assert "first_name" not in body and "email" not in body and "phone" not in body
         assert secret not in body
+
+
+def test_posts_take_the_lean_route_and_the_rest_the_router(client: TestClient) -> None:
+    """``POST requests`` skips FastAPI's machinery; its other methods and its docs do not."""
+    routes = client.app.router.routes  # type: ignore[attr-defined]
+
+    def first_full_match(method: str) -> object:
+        scope = {"type": "http", "method": method, "path": url("/requests.json")}
+        return next(r for r in routes if r.matches(scope)[0] is Match.FULL)
+
+    assert first_full_match("POST") is open311.post_route
+    assert first_full_match("GET") is not open311.post_route  # the router's, past the lean one
+    assert client.get(url("/requests.json")).status_code == 200
+    described = client.get("/openapi.json").json()["paths"]["/open311/v2/requests.{fmt}"]
+    assert {"get", "post"} <= set(described)
+    assert "application/x-www-form-urlencoded" in described["post"]["requestBody"]["content"]

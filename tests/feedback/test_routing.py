@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from sqlalchemy import delete, event
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from ioc.cli import app as cli_app
+from ioc.core import places
 from ioc.core.db import Database
+from ioc.core.models import Agency
 from ioc.core.problems import Invalid
 from ioc.feedback import service
-from ioc.feedback.models import FeedbackRequest
+from ioc.feedback.models import OPEN_STATUSES, OPEN_WHERE, FeedbackRequest, FeedbackService
 
 from .queue_support import (
     FEEDBACK,
@@ -179,3 +183,78 @@ def test_points_outside_the_communes_are_refused_even_inside_the_province_box(
                 service.place_for_point(s, lat, lon)
             assert err.value.field == "lat" and "outside" in err.value.detail
         assert service.place_for_point(s, 20.8395, 105.1725).code.startswith("0")
+
+
+def test_routing_and_the_catalogue_follow_changes_made_elsewhere(queue_db: Database) -> None:
+    """The in-memory copies of agencies and the catalogue see another process's writes."""
+    other = Database(queue_db.url)  # as a CLI or another server would reach the database
+    tu_ly_committee = f"UBND-{TU_LY_CODE}"
+    try:
+        rid, _ = add(queue_db, "telecom", point=TU_LY)  # also warms this process's copies
+        assert _routed(queue_db, rid) == (TU_LY_CODE, "STTTT")
+        with other.session("test") as s:  # telecom now goes to the commune committee
+            telecom = s.get(FeedbackService, "telecom")
+            assert telecom is not None
+            telecom.route_to = "commune"
+        rid, _ = add(queue_db, "telecom", point=TU_LY)
+        assert _routed(queue_db, rid) == (TU_LY_CODE, tu_ly_committee)
+        with other.session("test") as s:  # ... which is then gone: back to the department
+            s.execute(delete(FeedbackRequest).where(FeedbackRequest.agency_code == tu_ly_committee))
+            committee = s.get(Agency, tu_ly_committee)
+            assert committee is not None
+            kept = {c: getattr(committee, c) for c in ("name", "kind", "place_code", "parent_code")}
+            s.delete(committee)
+        rid, _ = add(queue_db, "telecom", point=TU_LY)
+        assert _routed(queue_db, rid) == (TU_LY_CODE, "STTTT")
+        with other.session("test") as s:  # the committee is back, and telecom is withdrawn
+            s.add(Agency(code=tu_ly_committee, **kept))
+            telecom = s.get(FeedbackService, "telecom")
+            assert telecom is not None
+            telecom.active = False
+        with queue_db.session() as session, pytest.raises(Invalid) as exc:
+            service.submit(session, service.Submission("telecom", lat=TU_LY[0], lon=TU_LY[1]))
+        assert exc.value.field == "service_code"
+        with other.session("test") as s:
+            telecom = s.get(FeedbackService, "telecom")
+            assert telecom is not None
+            telecom.active = True
+        rid, _ = add(queue_db, "telecom", point=TU_LY)
+        assert _routed(queue_db, rid) == (TU_LY_CODE, tu_ly_committee)
+    finally:
+        other.dispose()
+
+
+def test_points_are_placed_in_the_2025_tree_without_boxes(database: Database) -> None:
+    """Its communes have centroids but no boxes: nothing to refuse a point by."""
+    with database.session() as s:
+        places.load_province(s, "25", tree="2025")
+        ward = places.children(s, "25")[0]
+        assert ward.lat is not None and ward.lon is not None
+        assert service.place_for_point(s, ward.lat, ward.lon).code == ward.code
+
+
+def test_likely_duplicates_are_looked_for_in_the_partial_index(
+    queue_db: Database, backend: str
+) -> None:
+    statuses = ", ".join(repr(s) for s in sorted(OPEN_STATUSES))
+    assert f"status IN ({statuses})" == OPEN_WHERE  # the index and the query agree
+    if backend != "sqlite":
+        pytest.skip("the plan is checked on SQLite, whose planner matches the index's WHERE text")
+    sent: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        if "FROM feedback_requests" in sql:
+            sent.append((sql, params))
+
+    event.listen(queue_db.engine, "before_cursor_execute", capture)
+    try:
+        with queue_db.session() as session:
+            rule = service.DuplicateRule()
+            service.likely_duplicate(session, "waste", *TU_LY, local(2026, 3, 2, 9), rule)
+    finally:
+        event.remove(queue_db.engine, "before_cursor_execute", capture)
+    [(sql, params)] = sent
+    with queue_db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+    plan = " ".join(str(row) for row in rows)
+    assert "ix_feedback_requests_open_service_position" in plan, plan

@@ -76,9 +76,15 @@ def principal_for_key(session: Session, key: ApiKey | Row[Any]) -> Principal:
 _k = ApiKey.__table__.c
 # Built once: the columns a key's check needs, no ORM object (machine requests are hot paths).
 _KEY_BY_PREFIX: Select[Any] = select(
-    _k.id, _k.name, _k.key_hash, _k.roles, _k.place_code, _k.agency_codes, _k.expires_at,
+    _k.id,
+    _k.name,
+    _k.key_hash,
+    _k.roles,
+    _k.place_code,
+    _k.agency_codes,
+    _k.expires_at,
     _k.revoked_at,
-).where(_k.prefix == bindparam("prefix"))  # fmt: skip
+).where(_k.prefix == bindparam("prefix"))
 
 
 def from_bearer(session: Session, settings: Settings, token: str) -> Principal:

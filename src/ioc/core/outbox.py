@@ -169,6 +169,7 @@ class OutboxRelay:
             await asyncio.wait([task])
         self._loop = None
 
+
 def install_commit_hook(
     target: sessionmaker[Any] | type[Session], relay: OutboxRelay
 ) -> Callable[[Session], None]:

@@ -121,9 +121,7 @@ class PlaceIndex:
             return None
         codes = {p.code for p in around}
         prefixes = tuple(p.path + "/" for p in around)
-        inside = (
-            p for p in self.by_level[level] if p.code in codes or p.path.startswith(prefixes)
-        )
+        inside = (p for p in self.by_level[level] if p.code in codes or p.path.startswith(prefixes))
         return _nearest(inside, lat, lon)
 
 

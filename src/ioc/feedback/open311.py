@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.routing import Route
 
 from ioc.core.admission import Gate
 from ioc.core.auth import from_api_key
@@ -43,6 +44,11 @@ from ioc.feedback.service import DuplicateRule, Submitted, by_token, submit
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# ``POST requests`` stores reports in at most this many worker threads at once (more only
+# contend for the interpreter lock and the database); the rest wait in line on the event loop,
+# and one still waiting after POST_WAIT_SECONDS is answered 503 with Retry-After at once.
+POST_SLOTS = 4
+POST_WAIT_SECONDS = 1.0
 
 
 class Open311Route(APIRoute):
@@ -178,11 +184,6 @@ class PostLimits:
     gate: Gate
 
 
-# Reports stored at once per process, and how long a report waits for a slot before a 503.
-POST_SLOTS = 2
-POST_WAIT_SECONDS = 1.0
-
-
 def post_limits(request: Request, settings: Settings) -> PostLimits:
     state = request.app.state
     limits: PostLimits | None = getattr(state, "open311_post_limits", None)
@@ -255,6 +256,11 @@ POST_FORM = {
 )
 async def post_request(fmt: Fmt, request: Request, settings: SettingsDep) -> Response:
     """Report something (form fields of the spec, ``attribute[code]`` / ``attribute[code][]``)."""
+    return await _post_report(request, fmt, settings)
+
+
+async def _post_report(request: Request, fmt: Format, settings: Settings) -> Response:
+    """The work of ``POST requests``, whichever route (``post_route`` or the router's) took it."""
     limits = post_limits(request, settings)
     limits.per_address.check(request.client.host if request.client else "?", "address")
     async with request.form() as form:
@@ -279,6 +285,23 @@ async def post_request(fmt: Fmt, request: Request, settings: SettingsDep) -> Res
         "account_id": None,  # the spec's field; a citizen's account id is never echoed back
     }
     return respond(fmt, "service_requests", [item])
+
+
+async def _lean_post(request: Request) -> Response:
+    """``POST requests`` with the checks the router's dependencies make, done by hand."""
+    try:
+        fmt = await path_format(request.path_params["fmt"])
+        settings: Settings = request.app.state.settings
+        check_jurisdiction(settings, request.query_params.get("jurisdiction_id"))
+        return await _post_report(request, fmt, settings)
+    except Exception as exc:  # as Open311Route does: every error in the spec's shape
+        return exception_response(format_of_path(request.scope["path"]), exc)
+
+
+# Tried before the routers (``ioc.app.MOUNTS``): the busiest Open311 call skips FastAPI's route
+# scanning and dependency solving, which cost more than the rest of its work on the event loop.
+# Other methods on the path go on to the router, whose ``post_request`` describes this one.
+post_route = Route(PREFIX + "/requests.{fmt}", _lean_post, methods=["POST"])
 
 
 @router.get("/tokens/{token}.{fmt}")
