@@ -14,8 +14,9 @@ beside a bare Starlette app doing the raw minimum with the driver itself (sqlite
 look the key up by prefix and compare its hash, insert one row, commit; run the same SELECT and
 serialise it. Both are driven in-process through ASGI (no sockets, one request at a time), so
 the ratio is what ioc's layers cost. ``--live`` also serves both with uvicorn (one worker) and
-sends POSTs from an httpx client on a fixed schedule at each ``--rate`` for ``--seconds``, to
-show the p99 under load and the rate where the server stops keeping up.
+sends POSTs from a lean keep-alive client (bench/loadgen.py) on a fixed schedule at each
+``--rate`` for ``--seconds``, to show the p99 under load and the rate where the server stops
+keeping up.
 
     python bench/feedback.py [--db sqlite|postgresql] [--rows N] [--posts 2000]
                              [--live [--rate 50,100,200] [--seconds 10]]
@@ -48,6 +49,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 import psycopg
+from loadgen import LeanClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
@@ -427,7 +429,7 @@ async def series(app: ASGI, method: str, items: list[bytes], query: str = "") ->
     return Timing(latencies, time.perf_counter() - start)
 
 
-# --- live: uvicorn and an httpx client at a target rate ---------------------------------------
+# --- live: uvicorn and a lean client at a target rate ------------------------------------------
 
 
 def free_port() -> int:
@@ -467,34 +469,36 @@ async def at_rate(url: str, bodies: list[bytes], rate: float) -> tuple[Timing, i
     """POST ``bodies`` on a fixed schedule (open loop); latency counts from the planned send.
 
     Returns the successful calls' latencies (and the time until the last answer) and the count
-    of failures: non-200 answers and calls unanswered within the 10 s client timeout.
+    of failures: non-200 answers and calls unanswered within the 10 s client timeout. The
+    client is ``loadgen.LeanClient``, so the load generator takes little of the CPU the server
+    shares with it.
     """
     loop = asyncio.get_running_loop()
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    headers = {"content-type": "application/x-www-form-urlencoded"}
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
     latencies: list[float] = []
     errors = 0
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as client:
+    async with LeanClient(url, timeout=10) as client:
+        raws = [client.request_bytes("POST", PATH, body, headers) for body in bodies]
 
-        async def one(body: bytes, planned: float) -> None:
+        async def one(raw: bytes, planned: float) -> None:
             nonlocal errors
             try:
-                response = await client.post(PATH, content=body, headers=headers)
-            except httpx.HTTPError:
+                answer = await client.send(raw)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
                 errors += 1
                 return
-            if response.status_code == 200:
+            if answer.status == 200:
                 latencies.append(loop.time() - planned)
             else:
                 errors += 1
 
         start = loop.time()
         jobs = []
-        for i, body in enumerate(bodies):
+        for i, raw in enumerate(raws):
             planned = start + i / rate
             await asyncio.sleep(max(0.0, planned - loop.time()))
-            jobs.append(asyncio.create_task(one(body, planned)))
+            jobs.append(asyncio.create_task(one(raw, planned)))
         await asyncio.gather(*jobs)
         return Timing(latencies or [math.nan], loop.time() - start), errors
 
@@ -565,7 +569,7 @@ async def live(args: argparse.Namespace, url: str, secret: str, database: Databa
         "IOC_LOG_LEVEL": "warning",
         "BENCH_DATABASE_URL": url,
     }
-    print(f"\nlive: uvicorn (1 worker) + httpx client, {args.seconds:.0f} s at each rate")
+    print(f"\nlive: uvicorn (1 worker) + lean client, {args.seconds:.0f} s at each rate")
     heads = ("POST/s", "ok/s", "p50 ms", "p99 ms", "max ms", "fail")
     print(f"{'app':26} " + " ".join(f"{h:>{7 if h.endswith('/s') else 8}}" for h in heads))
     for name, target in (

@@ -228,10 +228,10 @@ def test_posts_beyond_the_gate_are_refused_with_503_and_store_nothing(
     inside, release = threading.Event(), threading.Event()
     store = open311._store
 
-    def held_store(*args: Any) -> Any:
+    def held_store(*args: Any, **kwargs: Any) -> Any:
         inside.set()
         assert release.wait(10)
-        return store(*args)
+        return store(*args, **kwargs)
 
     monkeypatch.setattr(open311, "_store", held_store)
     client = app_factory()

@@ -244,3 +244,35 @@ def test_posts_take_the_lean_route_and_the_rest_the_router(client: TestClient) -
     described = client.get("/openapi.json").json()["paths"]["/open311/v2/requests.{fmt}"]
     assert {"get", "post"} <= set(described)
     assert "application/x-www-form-urlencoded" in described["post"]["requestBody"]["content"]
+
+
+def test_multipart_posts_are_read_too_and_urlencoded_unicode_survives(
+    client: TestClient, catalogue: Database
+) -> None:
+    """Clients that send multipart forms work; percent-encoded Vietnamese arrives intact."""
+    _, secret = make_key(catalogue)
+    fields = {"api_key": secret, "service_code": "road", "lat": str(TU_LY[0])}
+    fields |= {"long": str(TU_LY[1]), "description": "Đèn đường hỏng ở ngõ 5"}
+    multipart = client.post(url("/requests.json"), files={"media": (None, "")}, data=fields)
+    assert multipart.status_code == 200, multipart.text
+    urlencoded = client.post(url("/requests.json"), data=fields)
+    assert urlencoded.status_code == 200, urlencoded.text
+    for answer in (multipart, urlencoded):
+        [posted] = read(answer, "json", "service_requests")
+        assert _stored(catalogue, posted["service_request_id"]).description == (
+            "Đèn đường hỏng ở ngõ 5"
+        )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_form_that_is_not_utf8_or_has_too_many_fields_is_400(
+    client: TestClient, catalogue: Database, fmt: str
+) -> None:
+    _, secret = make_key(catalogue)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    latin1 = f"api_key={secret}&service_code=road&description=".encode() + "Đà".encode("cp1258")
+    answer = client.post(url(f"/requests.{fmt}"), content=latin1, headers=headers)
+    assert_error(answer, fmt, 400, "UTF-8")
+    crowded = "&".join(f"attribute[x{i}]=1" for i in range(300))
+    answer = client.post(url(f"/requests.{fmt}"), content=crowded, headers=headers)
+    assert_error(answer, fmt, 400, "form fields")

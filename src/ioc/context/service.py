@@ -79,7 +79,7 @@ class Broker:
             timeout=settings.ngsild_context_timeout,
         )
         self.max_batch = settings.ngsild_max_batch
-        self.writer = GroupWriter(database.sessionmaker)
+        self.writer = GroupWriter(database.sessionmaker, name="ngsi-ld-writer")
         self._tenants: set[str] = {DEFAULT_TENANT}
         # Reads need no transaction: on PostgreSQL, autocommit spares a BEGIN and a ROLLBACK.
         engine = database.engine

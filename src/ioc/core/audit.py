@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
@@ -134,3 +135,36 @@ def record(
             request_id=session.info.get("request_id"),
         )
     )
+
+
+def record_inserts(session: Session, rows: Sequence[tuple[type[Base], Mapping[Any, Any]]]) -> None:
+    """Audit rows a hot path inserted with Core (``INSERT … RETURNING`` every column).
+
+    The entries are those the flush listener writes for the same objects: the whole row as
+    stored, secrets masked; one INSERT for all of them.
+    """
+    entries = []
+    for model, row in rows:
+        secret = getattr(model, "__audit_secret__", ())
+        after = {
+            key: SECRET if key in secret and value is not None else _jsonable(value)
+            for key, value in row.items()
+        }
+        keys = inspect(model).primary_key
+        entity_id = ":".join(str(row[c.name]) for c in keys)
+        place = row.get("place_code")
+        entries.append(
+            {
+                "at": utcnow(),
+                "actor": str(session.info.get("actor", "system")),
+                "action": "insert",
+                "entity": model.__tablename__,
+                "entity_id": entity_id,
+                "place_code": place if isinstance(place, str) else None,
+                "before": None,
+                "after": after,
+                "request_id": session.info.get("request_id"),
+            }
+        )
+    if entries:
+        session.connection().execute(_INSERT_AUDIT, entries)

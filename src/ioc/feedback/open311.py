@@ -10,21 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ioc.core.admission import Gate
 from ioc.core.auth import from_api_key
 from ioc.core.config import Settings
-from ioc.core.db import Database, utcnow
+from ioc.core.db import utcnow
 from ioc.core.deps import SessionDep, SettingsDep
+from ioc.core.group_writer import GroupWriter
 from ioc.core.http import register_error_shape
-from ioc.core.problems import NotFound, Problem, Unauthorized
+from ioc.core.problems import Invalid, NotFound, Problem, Unauthorized
 from ioc.core.ratelimit import SlidingWindowLimiter
 from ioc.feedback import open311_query as query
 from ioc.feedback.open311_format import (
@@ -44,10 +47,11 @@ from ioc.feedback.service import DuplicateRule, Submitted, by_token, submit
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-# ``POST requests`` stores reports in at most this many worker threads at once (more only
-# contend for the interpreter lock and the database); the rest wait in line on the event loop,
-# and one still waiting after POST_WAIT_SECONDS is answered 503 with Retry-After at once.
-POST_SLOTS = 4
+# ``POST requests`` hands reports to one writer thread that stores those waiting together in
+# one transaction (``ioc.core.group_writer``). At most POST_SLOTS are in its line at once; the
+# rest wait on the event loop, and one still waiting after POST_WAIT_SECONDS is answered 503
+# with Retry-After at once, rather than queueing past what a client would wait for.
+POST_SLOTS = 64
 POST_WAIT_SECONDS = 1.0
 
 
@@ -182,6 +186,7 @@ class PostLimits:
     per_key: SlidingWindowLimiter
     per_address: SlidingWindowLimiter
     gate: Gate
+    writer: GroupWriter
 
 
 def post_limits(request: Request, settings: Settings) -> PostLimits:
@@ -192,35 +197,31 @@ def post_limits(request: Request, settings: Settings) -> PostLimits:
             SlidingWindowLimiter(settings.open311_posts_per_minute_key),
             SlidingWindowLimiter(settings.open311_posts_per_minute_ip),
             Gate(POST_SLOTS, POST_WAIT_SECONDS, "reports"),
+            GroupWriter(request.app.state.database.sessionmaker, name="open311-writer"),
         )
         state.open311_post_limits = limits
     return limits
 
 
 def _store(
-    database: Database,
-    request_id: str | None,
+    session: Session,
     secret: str,
     posted: query.PostedForm,
     per_key: SlidingWindowLimiter,
     rule: DuplicateRule,
 ) -> Submitted:
-    """Check the key, count it, and store the request: one worker-thread call, one connection.
+    """Check the key, count it, and store the request: one job of the writer's group.
 
-    The session is opened and closed here, so the connection goes back to the pool as soon as
-    the request is committed (or refused), never held across a hop back to the event loop.
+    Nothing is written before every check has passed, so a refused report (a ``Problem``)
+    leaves the others of its group to commit.
     """
-    with database.sessionmaker() as session:
-        session.info["request_id"] = request_id
-        principal = from_api_key(session, secret)
-        key_id = principal.id
-        if key_id is None:  # never for a key; keeps the type checker and the reader sure
-            raise Unauthorized("api_key: not an API key")
-        per_key.check(key_id, "API key")
-        session.info["actor"] = principal.actor
-        submitted = submit(session, query.submission(posted, key_id), rule)
-        session.commit()
-        return submitted
+    principal = from_api_key(session, secret)
+    key_id = principal.id
+    if key_id is None:  # never for a key; keeps the type checker and the reader sure
+        raise Unauthorized("api_key: not an API key")
+    per_key.check(key_id, "API key")
+    session.info["actor"] = principal.actor
+    return submit(session, query.submission(posted, key_id), rule)
 
 
 POST_FIELDS = (
@@ -259,22 +260,44 @@ async def post_request(fmt: Fmt, request: Request, settings: SettingsDep) -> Res
     return await _post_report(request, fmt, settings)
 
 
+FORM_URLENCODED = "application/x-www-form-urlencoded"
+MAX_FORM_FIELDS = 200  # far more than the spec's fields and any service's attributes
+
+
+async def _read_posted(request: Request) -> query.PostedForm:
+    """The posted fields: a urlencoded body parsed at once, anything else by Starlette."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media != FORM_URLENCODED:  # multipart (files are refused by read_form), or nothing
+        async with request.form() as form:
+            return query.read_form(form.multi_items())
+    body = await request.body()
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+        )
+    except UnicodeDecodeError:
+        raise Invalid("body", "the form must be UTF-8 (percent-encoded)") from None
+    except ValueError:
+        raise Invalid("body", f"at most {MAX_FORM_FIELDS} form fields") from None
+    return query.read_form(pairs)
+
+
 async def _post_report(request: Request, fmt: Format, settings: Settings) -> Response:
     """The work of ``POST requests``, whichever route (``post_route`` or the router's) took it."""
     limits = post_limits(request, settings)
     limits.per_address.check(request.client.host if request.client else "?", "address")
-    async with request.form() as form:
-        posted = query.read_form(form)
+    posted = await _read_posted(request)
     check_jurisdiction(settings, posted.text("jurisdiction_id"))
     secret = posted.text("api_key")
     if secret is None:
         raise Unauthorized("api_key: an ioc API key is required to submit a request")
     rule = DuplicateRule(settings.feedback_duplicate_radius_m, settings.feedback_duplicate_days)
-    database: Database = request.app.state.database
     request_id = getattr(request.state, "request_id", None)
     async with limits.gate.enter():
-        submitted = await run_in_threadpool(
-            _store, database, request_id, secret, posted, limits.per_key, rule
+        submitted = await limits.writer.run(
+            partial(_store, secret=secret, posted=posted, per_key=limits.per_key, rule=rule),
+            "open311",
+            request_id,
         )
     req = submitted.request
     duplicate = req.likely_duplicate_of

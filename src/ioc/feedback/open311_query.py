@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile
 
 from ioc.core.models import Agency, AuditEntry
 from ioc.core.problems import Invalid, NotFound
@@ -206,12 +206,12 @@ class PostedForm:
         return value or None
 
 
-def read_form(form: FormData) -> PostedForm:
+def read_form(items: Iterable[tuple[str, str | UploadFile]]) -> PostedForm:
     """Plain values out of a form; ``attribute[code][]`` (or a repeated code) makes a list."""
     posted = PostedForm()
     answers: dict[str, list[str]] = {}
     listed: set[str] = set()
-    for key, value in form.multi_items():
+    for key, value in items:
         if not isinstance(value, str):
             raise Invalid(key, "must be a text value, not a file (send media_url instead)")
         match = _ATTRIBUTE.match(key)

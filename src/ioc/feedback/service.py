@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, bindparam, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from ioc.core import place_index, refdata
+from ioc.core import audit, place_index, refdata
 from ioc.core.agencies import agency_codes
 from ioc.core.auth import Principal
-from ioc.core.db import utcnow
+from ioc.core.db import Base, utcnow
 from ioc.core.events import emit, emit_now
 from ioc.core.models import Agency, Place
 from ioc.core.place_index import PlaceIndex, PlaceRef
@@ -62,6 +62,10 @@ _NEARBY_OPEN = select(_r.id, _r.lat, _r.lon).where(
     _r.lon.between(bindparam("west"), bindparam("east")),
     _r.requested_at.between(bindparam("since"), bindparam("until")),
 )
+_requests = Base.metadata.tables[FeedbackRequest.__tablename__]
+_notes = Base.metadata.tables[FeedbackNote.__tablename__]
+_INSERT_REQUEST = insert(_requests).returning(*_requests.c)
+_INSERT_NOTE = insert(_notes).returning(*_notes.c)
 REFERENCE_DATA = (Place.__refdata__, Agency.__refdata__, FeedbackService.__refdata__)
 STAFF = ("operator", "agency_staff", "district_admin", "leader")
 # Column widths of the free-text fields, by the Open311 name a client sends: longer values (and
@@ -397,40 +401,57 @@ def submit(
         place = place_for_address(session, address)
     now = sub.requested_at or utcnow()
     token = secrets.token_urlsafe(16)
-    req = FeedbackRequest(
-        service_code=service.code,
-        channel=sub.channel,
-        description=description,
-        lat=sub.lat,
-        lon=sub.lon,
-        address=address,
-        address_id=sub.address_id,
-        media_url=sub.media_url,
-        attributes=attributes,
-        place_code=place.code if place else None,
-        agency_code=route(session, service, place, index, known),
-        status="received",
-        requested_at=now,
-        updated_at=now,
-        expected_at=default_calendar().add_working_days(now, service.sla_days),
-        token_hash=hash_token(token),
-        first_name=sub.first_name,
-        last_name=sub.last_name,
-        email=sub.email,
-        phone=sub.phone,
-        device_id=sub.device_id,
-        account_id=sub.account_id,
-        api_key_id=sub.api_key_id,
-        external_id=sub.external_id,
-        created_by=str(session.info.get("actor", "system")),
-    )
-    if sub.lat is not None and sub.lon is not None:
-        req.likely_duplicate_of = likely_duplicate(
-            session, service.code, sub.lat, sub.lon, now, rule or DuplicateRule()
-        )
-    session.add(req)
-    _note(session, req, "status", status_to="received", agency_to=req.agency_code, at=now)
-    session.flush()  # one flush: the request, its first timeline line, and their audit rows
+    actor = str(session.info.get("actor", "system"))
+    values: dict[str, Any] = {
+        "service_code": service.code,
+        "channel": sub.channel,
+        "description": description,
+        "lat": sub.lat,
+        "lon": sub.lon,
+        "address": address,
+        "address_id": sub.address_id,
+        "media_url": sub.media_url,
+        "attributes": attributes,
+        "place_code": place.code if place else None,
+        "agency_code": route(session, service, place, index, known),
+        "status": "received",
+        "requested_at": now,
+        "updated_at": now,
+        "expected_at": default_calendar().add_working_days(now, service.sla_days),
+        "token_hash": hash_token(token),
+        "first_name": sub.first_name,
+        "last_name": sub.last_name,
+        "email": sub.email,
+        "phone": sub.phone,
+        "device_id": sub.device_id,
+        "account_id": sub.account_id,
+        "api_key_id": sub.api_key_id,
+        "external_id": sub.external_id,
+        "created_by": actor,
+        "likely_duplicate_of": (
+            likely_duplicate(session, service.code, sub.lat, sub.lon, now, rule or DuplicateRule())
+            if sub.lat is not None and sub.lon is not None
+            else None
+        ),
+    }
+    # Core inserts, not the unit of work: the ORM's bookkeeping cost more than the rest of a
+    # report. The rows come back whole (RETURNING) for the audit and for the caller.
+    stored = session.execute(_INSERT_REQUEST, values).mappings().one()
+    first = {
+        "request_id": stored["id"],
+        "at": now,
+        "actor": actor,
+        "kind": "status",
+        "public": False,
+        "text": "",
+        "status_to": "received",
+        "agency_to": stored["agency_code"],
+    }
+    note = session.execute(_INSERT_NOTE, first).mappings().one()
+    audit.record_inserts(session, [(FeedbackRequest, stored), (FeedbackNote, note)])
+    req = FeedbackRequest(**stored)
+    make_transient_to_detached(req)  # as if loaded: no pending changes, no second INSERT
+    session.add(req)  # persistent and clean, so the caller may go on to change it
     _event(
         session, "feedback.created", req, at_once=True, likely_duplicate_of=req.likely_duplicate_of
     )
