@@ -162,3 +162,24 @@ def test_an_exhausted_connection_pool_is_a_503_problem() -> None:
     assert response.headers["Retry-After"] == "5"
     assert response.json()["title"] == "Service unavailable"
     assert "QueuePool" not in response.text
+
+
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
+    app_factory: Callable[..., TestClient], caplog: Any
+) -> None:
+    """No stack trace leaves; the caller's request id comes back and is in the log line."""
+    app = app_factory().app
+
+    def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app.add_api_route("/boom", boom)  # type: ignore[attr-defined]
+    client = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level("ERROR", logger="ioc"):
+        response = client.get("/boom", headers={"X-Request-ID": "trace-500"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "trace-500"
+    assert response.json()["title"] == "Internal server error"
+    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert any("trace-500" in r.getMessage() for r in caplog.records)

@@ -137,13 +137,45 @@ def test_by_period_in_vietnam_time(
     dataset: Database, period: str, groups: list[tuple[str, tuple[Any, ...]]]
 ) -> None:
     report = _compute(dataset, by="period", period=period)
-    assert [(g.key, _numbers(g.measures)) for g in report.groups] == groups
+    shown = [(g.key, _numbers(g.measures)) for g in report.groups if g.measures.received]
+    assert shown == groups
     assert _numbers(report.total) == TOTAL
+
+
+def test_periods_without_requests_are_zero_groups(dataset: Database) -> None:
+    """A chart of March–April by week has every week, the quiet ones at zero."""
+    weeks = _compute(dataset, by="period", period="week").groups
+    assert [g.key for g in weeks] == [
+        "2026-02-23",  # holds Sunday 1 March, the first day asked for
+        "2026-03-02",
+        "2026-03-09",
+        "2026-03-16",
+        "2026-03-23",
+        "2026-03-30",
+        "2026-04-06",
+        "2026-04-13",
+        "2026-04-20",
+        "2026-04-27",
+    ]
+    quiet = weeks[2].measures
+    assert (quiet.received, quiet.settled_pct, quiet.median_hours_to_settle) == (0, None, None)
+    days = _compute(dataset, by="period", period="day").groups
+    assert len(days) == 61 and days[0].key == "2026-03-01" and days[-1].key == "2026-04-30"
+    with dataset.session() as session:  # no bounds: from the first request to today
+        open_ended = measures.compute(
+            session,
+            Scope().where(place=FeedbackRequest.place_code, agency=FeedbackRequest.agency_code),
+            by="period",
+            period="quarter",
+            now=NOW,
+        )
+    assert [g.key for g in open_ended.groups] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
+    assert [g.measures.received for g in open_ended.groups] == [7, 1, 0, 0]  # R0 in February
 
 
 def test_by_day(dataset: Database) -> None:
     report = _compute(dataset, by="period", period="day")
-    assert [(g.key, g.measures.received) for g in report.groups] == [
+    assert [(g.key, g.measures.received) for g in report.groups if g.measures.received] == [
         ("2026-03-02", 2),
         ("2026-03-03", 1),
         ("2026-03-04", 1),
@@ -213,7 +245,8 @@ def test_nothing_received_gives_empty_measures(
         MEASURES, params={"from": "2025-01-01", "to": "2025-01-31"}, headers=auth("vanhanh")
     )
     body = r.json()
-    assert body["groups"] == []
+    assert [g["key"] for g in body["groups"]] == ["2025-01"]  # the month asked for, at zero
+    assert body["groups"][0] == {"key": "2025-01", "name": "2025-01", **body["total"]}
     assert body["total"] == {
         "received": 0,
         "settled": 0,

@@ -147,7 +147,12 @@ async def _pool_exhausted(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        getattr(request.state, "request_id", "?"),
+    )
     body = {
         "type": "about:blank",
         "title": "Internal server error",
@@ -155,7 +160,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         "detail": "something went wrong on our side; the error has been logged",
         "instance": request.url.path,
     }
-    return problem_response(500, body)
+    # Answered by the outermost middleware, past RequestIdMiddleware: the id is added here,
+    # so the operator can find the logged error from what the caller saw.
+    rid = getattr(request.state, "request_id", None)
+    return problem_response(500, body, {"X-Request-ID": rid} if rid else None)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -144,6 +144,37 @@ def period_key(dialect: str, period: str, column: Column) -> ColumnElement[str]:
     return func.strftime(literal_column("'%Y'"), column, shift).concat("-Q").concat(quarter)
 
 
+def period_of(day: dt.date, period: str) -> str:
+    """The key :func:`period_key` gives a timestamp of this local day."""
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        return (day - dt.timedelta(days=day.weekday())).isoformat()
+    if period == "month":
+        return f"{day.year:04}-{day.month:02}"
+    return f"{day.year:04}-Q{(day.month + 2) // 3}"
+
+
+def _first_day(key: str, period: str) -> dt.date:
+    if period in ("day", "week"):
+        return dt.date.fromisoformat(key)
+    if period == "month":
+        return dt.date(int(key[:4]), int(key[5:7]), 1)
+    return dt.date(int(key[:4]), 3 * int(key[-1]) - 2, 1)
+
+
+def _all_periods(first: dt.date, last: dt.date, period: str) -> list[str]:
+    """Every period from the one holding ``first`` to the one holding ``last``, in order."""
+    keys: list[str] = []
+    day = first
+    while day <= last:
+        key = period_of(day, period)
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        day += dt.timedelta(days=1)
+    return keys
+
+
 def _fine_key(session: Session, by: str, period: str) -> Column:
     """The SQL column results are grouped by; places roll up to districts in Python."""
     if by == "period":
@@ -236,6 +267,25 @@ def _names(session: Session, by: str, keys: Iterable[str | None]) -> dict[str, s
     return {code: name for code, name in rows}
 
 
+def _fill_periods(
+    fine: dict[str | None, Measures],
+    period: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    now: dt.datetime,
+) -> None:
+    """Add a zero group for each period between the bounds (or the data's) that has none."""
+    keys = [k for k in fine if k]
+    if start is None and not keys:
+        return
+    first = start or _first_day(min(keys), period)
+    last = end or now.astimezone(VIETNAM_TZ).date()
+    if keys:
+        last = max(last, _first_day(max(keys), period))
+    for key in _all_periods(first, last, period):
+        fine.setdefault(key, Measures())
+
+
 def compute(
     session: Session,
     scope: ColumnElement[bool],
@@ -265,6 +315,8 @@ def compute(
             place = rollup.get(code) if code else None
             grouped.setdefault(place.code if place else None, Measures()).add(measures)
         fine = grouped
+    if by == "period":  # a chart needs the empty periods too, as zeros
+        _fill_periods(fine, period, start, end, now or utcnow())
     total = Measures()
     for measures in fine.values():
         total.add(measures)
