@@ -38,9 +38,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +48,8 @@ import httpx
 import orjson
 import psycopg
 from loadgen import LeanClient
-from sqlalchemy import create_engine, select, text
+from scratch import scratch_database
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -71,9 +70,6 @@ ASGI = Callable[
     [dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
     Awaitable[None],
 ]
-PG_ADMIN_URL = os.environ.get(
-    "IOC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PATH = "/open311/v2/requests.json"
 GET_QUERY = {"service_code": "road,waste,streetlight", "status": "closed"}
 SPAN_DAYS = 365  # stored requests are spread over the last year
@@ -122,25 +118,6 @@ INSERT_COLUMNS = (
 
 
 # --- the scratch database ---------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def scratch_database(backend: str) -> Iterator[str]:
-    """A new, empty database of ``backend`` for this run; gone afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"ioc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def raw_dsn(url: str) -> str:

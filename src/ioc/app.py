@@ -35,6 +35,11 @@ ROUTERS = (
     "ioc.feedback.open311:router",
     "ioc.feedback.api:router",
     "ioc.context.openapi:router",
+    "ioc.ingest.api:router",
+    "ioc.ingest.api:south",
+    "ioc.devices.api:routers",
+    "ioc.services.api:router",
+    "ioc.indicators.api:router",
 )
 
 # Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities,
@@ -48,6 +53,13 @@ MOUNTS = ("ioc.context.api:mount", "ioc.feedback.open311:post_route")
 BACKGROUND_TASKS: tuple[str, ...] = (
     "ioc.feedback.tasks:escalation_loop",
     "ioc.feedback.tasks:simulator_loop",
+    "ioc.context.notify:notification_loop",
+    "ioc.context.temporal_retention:retention_loop",
+    "ioc.context.async_reads:reads_task",
+    "ioc.ingest.bridge:bridge_task",
+    "ioc.devices.tasks:fault_scan_loop",
+    "ioc.simulate.tasks:device_simulator_loop",
+    "ioc.indicators.recompute:recompute_task",
 )
 
 

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import functools
-import getpass
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from ioc import __version__
+from ioc.cli_support import actor as _actor
+from ioc.cli_support import console, err, operator_errors
+from ioc.cli_support import database as _database
+from ioc.cli_support import migrated_database as _migrated_database
+from ioc.cli_support import require_migrated as _require_migrated
+from ioc.cli_support import session_for as _session
 from ioc.context.cli import app as context_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
-from ioc.core.problems import Problem
+from ioc.devices.cli import app as devices_app
 from ioc.feedback.cli import app as feedback_app
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from ioc.indicators.cli import app as indicators_app
+from ioc.indicators.cli import report_command
+from ioc.ingest.cli import app as ingest_app
+from ioc.services.cli import app as services_app
+from ioc.simulate.cli import app as simulate_app
 
 app = typer.Typer(
     help=(
@@ -51,65 +52,12 @@ app.add_typer(key_app, name="apikey")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(context_app, name="context")
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # an error stays one greppable line
-
-
-def operator_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn service errors into one red line and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except Problem as exc:
-            err.print(f"[bold red]error:[/] {exc.detail}")
-            raise typer.Exit(2) from None
-        except OperationalError as exc:
-            err.print(f"[bold red]error:[/] cannot use the database: {exc.orig}")
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _database() -> Database:
-    return Database(Settings().database_url)
-
-
-@contextmanager
-def _migrated_database() -> Iterator[Database]:
-    """The configured database, refused with advice if its schema is behind; always closed."""
-    database = _database()
-    try:
-        _require_migrated(database)
-        yield database
-    finally:
-        database.dispose()
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _session(database: Database) -> Session:
-    session = database.sessionmaker()
-    session.info["actor"] = _actor()
-    return session
-
-
-def _require_migrated(database: Database) -> None:
-    from ioc.core.migrate import current_revision, head_revision
-
-    current, head = current_revision(database), head_revision()
-    if current != head:
-        err.print(
-            f"[bold red]error:[/] the database is at revision {current or 'none (empty)'}, "
-            f"this version of ioc needs {head}: run `ioc migrate` first"
-        )
-        raise typer.Exit(1)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(devices_app, name="devices")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(services_app, name="services")
+app.add_typer(indicators_app, name="indicators")
+app.command("report")(report_command)
 
 
 def version_callback(value: bool) -> None:
@@ -201,7 +149,7 @@ def demo(
         console.print(f"reusing the demo in [bold]{db}[/] (--rebuild to start over)")
     else:
         with console.status("building the demo…") as status:
-            ctx = build_demo(database, lambda step: status.update(f"demo: {step}…"))
+            ctx = build_demo(database, lambda step: status.update(f"demo: {step}…"), devices=True)
         for note in ctx.notes:
             console.print(f"  • {note}")
         console.print(f"demo built in [bold]{db}[/]")
@@ -216,6 +164,7 @@ def demo(
         return
     os.environ["IOC_DATABASE_URL"] = url
     os.environ.setdefault("IOC_DEMO_SIMULATE", "true")
+    os.environ.setdefault("IOC_DEVICE_SIMULATOR", "true")
     import uvicorn
 
     console.print(f"open [bold]http://{host}:{port}/docs[/]  — Ctrl+C to stop")

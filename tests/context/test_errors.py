@@ -79,7 +79,7 @@ def test_media_types_and_methods(ngsi: Ngsi) -> None:
     assert_error(
         ngsi.get("/entities/urn:x:1/attrs"), 405, "https://ioc.example/problems/method-not-allowed"
     )
-    assert_error(ngsi.get("/subscriptions"), 404, "ResourceNotFound")
+    assert_error(ngsi.get("/csourceRegistrations"), 404, "ResourceNotFound")
     assert_error(ngsi.get("/"), 404, "ResourceNotFound")
 
 

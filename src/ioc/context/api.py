@@ -4,7 +4,8 @@ FastAPI's per-request machinery (dependency solving, validation, route scanning)
 than a device's whole update, so this path is plain ASGI: the raw path is split into
 percent-decoded segments (entity ids are URIs and may hold ``/`` once encoded), the table
 below picks the handler, and the handler runs on the event loop (SQLite reads needing no
-network) or in one worker thread. Every error leaves as NGSI-LD ProblemDetails.
+network; PostgreSQL entity reads through ``async_reads``) or in one worker thread. Every error
+leaves as NGSI-LD ProblemDetails.
 ``ioc.context.openapi`` describes these paths in the app's OpenAPI document.
 """
 
@@ -23,8 +24,11 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
+from ioc.context import async_reads
 from ioc.context import endpoints as ep
 from ioc.context import ldcontexts as lc
+from ioc.context import subscriptions_api as sb
+from ioc.context import temporal as tp
 from ioc.context.access import Gate
 from ioc.context.batch import OPERATIONS
 from ioc.context.endpoints import Runtime
@@ -67,6 +71,25 @@ ROUTES: dict[tuple[str, ...], dict[str, tuple[Handler, bool]]] = {
         "GET": (lc.serve_context, False),
         "DELETE": (lc.delete_context, True),
     },
+    ("subscriptions",): {
+        "GET": (sb.list_subscriptions, False),
+        "POST": (sb.create_subscription, True),
+    },
+    ("subscriptions", ANY): {
+        "GET": (sb.retrieve_subscription, False),
+        "PATCH": (sb.update_subscription, True),
+        "DELETE": (sb.delete_subscription, True),
+    },
+    ("temporal", "entities"): {
+        "GET": (tp.query_temporal, False),
+        "POST": (tp.create_temporal, True),
+    },
+    ("temporal", "entities", ANY): {
+        "GET": (tp.retrieve_temporal, False),
+        "DELETE": (tp.delete_temporal, True),
+    },
+    ("temporal", "entities", ANY, "attrs"): {"POST": (tp.append_temporal, True)},
+    ("temporal", "entities", ANY, "attrs", ANY): {"DELETE": (tp.delete_temporal_attribute, True)},
 }
 
 
@@ -74,6 +97,9 @@ def route(segments: list[str]) -> dict[str, tuple[Handler, bool]] | None:
     """The methods of the path, if it is one of ours."""
     if len(segments) == 2 and segments[0] == "entityOperations":
         return ROUTES[("entityOperations", ANY)] if segments[1] in OPERATIONS else None
+    if segments[0] == "temporal":  # temporal/entities[/{id}[/attrs[/{attr}]]]
+        temporal = tuple(s if i % 2 or s == "attrs" else ANY for i, s in enumerate(segments))
+        return ROUTES.get(("temporal", *temporal[1:]))
     shape = tuple(s if (i % 2 == 0 or s == "attrs") else ANY for i, s in enumerate(segments))
     return ROUTES.get(shape)
 
@@ -142,6 +168,10 @@ class NgsiApp:
             and rt.broker.contexts.cached(rt.broker.contexts.key(call.context))
         ):
             return handler(call, rt)  # type: ignore[return-value]
+        if not writes:  # PostgreSQL: entity reads on the loop when nothing else needs I/O
+            quick = await async_reads.answer(request.app, handler, call, rt)
+            if quick is not None:
+                return quick
         return await to_thread.run_sync(handler, call, rt)  # type: ignore[arg-type]
 
 

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import orjson
 import typer
 
-P = ParamSpec("P")
-R = TypeVar("R")
+from ioc.cli_support import console, migrated_database, operator_errors, session_for
 
 app = typer.Typer(
-    help="NGSI-LD @contexts: preload remote ones for offline use, list what is kept.",
+    help="NGSI-LD: preload remote @contexts for offline use, list them; prune old history.",
     no_args_is_help=True,
 )
 
 
-def _errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """``ioc.cli.operator_errors``, looked up when called: ``ioc.cli`` imports this module."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from ioc.cli import operator_errors
-
-        return operator_errors(fn)(*args, **kwargs)
-
-    return wrapper
-
-
 @app.command("preload")
-@_errors
+@operator_errors
 def preload(
     url: Annotated[str, typer.Argument(help="The @context URL clients will send.")],
     file: Annotated[
@@ -46,7 +31,6 @@ def preload(
     ] = None,
 ) -> None:
     """Keep the @context at URL (fetched now, or read from --file) for use without the network."""
-    from ioc.cli import _migrated_database, _session, console
     from ioc.context.contexts import ContextStore
     from ioc.context.errors import BadRequestData
     from ioc.core.config import Settings
@@ -58,7 +42,7 @@ def preload(
         except orjson.JSONDecodeError as exc:
             raise BadRequestData(f"{file}: not JSON ({exc})") from None
     settings = Settings()
-    with _migrated_database() as database, _session(database) as session:
+    with migrated_database() as database, session_for(database) as session:
         store = ContextStore(database, fetch_remote=True, timeout=settings.ngsild_context_timeout)
         row = store.preload(session, url, document)
         session.commit()
@@ -68,15 +52,39 @@ def preload(
 
 
 @app.command("list")
-@_errors
+@operator_errors
 def list_contexts() -> None:
     """The @contexts this server has without the network (the core one included)."""
-    from ioc.cli import _migrated_database, _session, console
     from ioc.context.contexts import ContextStore
 
-    with _migrated_database() as database, _session(database) as session:
+    with migrated_database() as database, session_for(database) as session:
         store = ContextStore(database, fetch_remote=False, timeout=1.0)
         found = store.listing(session)
     for info in found:  # one line each: URLs are long and must stay whole
         since = info.created or "shipped with ioc"
         console.print(f"{info.kind:7} {info.url}  (id {info.local_id}, {since})", soft_wrap=True)
+
+
+@app.command("prune")
+@operator_errors
+def prune_history(
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            "--retention",
+            help='Periods by type, e.g. "default=30d,Streetlight=90d" (else IOC_NGSILD_RETENTION).',
+        ),
+    ] = None,
+) -> None:
+    """Delete NGSI-LD attribute history older than its type's retention period."""
+    from ioc.context.temporal_retention import parse_retention, prune
+    from ioc.core.config import Settings
+
+    rules = parse_retention(retention if retention is not None else Settings().ngsild_retention)
+    if rules.keeps_everything:
+        console.print("nothing to prune: IOC_NGSILD_RETENTION keeps all history")
+        return
+    with migrated_database() as database:
+        done = prune(database, rules)
+    for kind, count in done.items():
+        console.print(f"{kind}: {count} history rows deleted", soft_wrap=True)

@@ -267,3 +267,165 @@ def delete_context(
     reload: Annotated[bool | None, Query(description="fetch a cached one again")] = None,
 ) -> None:
     """The core context cannot be deleted."""
+
+
+SubscriptionId = Annotated[str, Path(description="the subscription's URI")]
+SubscriptionBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="type Subscription; entities and/or watchedAttributes, q, geoQ, "
+        "notification {endpoint {uri, accept, receiverInfo}, format, attributes}, "
+        "throttling, expiresAt, isActive"
+    ),
+]
+
+
+@router.post("/subscriptions", status_code=201, summary="Create a subscription")
+def create_subscription(
+    subscription: SubscriptionBody, ngsild_tenant: Tenant = None, link: Link = None
+) -> None:
+    """201 with Location; admin, operator or connector; notifications go to http(s) or mqtt."""
+
+
+@router.get("/subscriptions", summary="List subscriptions")
+def list_subscriptions(
+    limit: Annotated[int | None, Query(description="at most 1000; default 20")] = None,
+    offset: Annotated[int | None, Query()] = None,
+    count: Annotated[bool | None, Query(description="NGSILD-Results-Count header")] = None,
+    ngsild_tenant: Tenant = None,
+    link: Link = None,
+    accept: Accept = None,
+) -> list[dict[str, Any]]:
+    """The caller's subscriptions (an admin's: all of the tenant's), by id, with their status."""
+    raise NotImplementedError
+
+
+@router.get("/subscriptions/{subscriptionId}", summary="Retrieve a subscription")
+def retrieve_subscription(
+    subscriptionId: SubscriptionId,
+    ngsild_tenant: Tenant = None,
+    link: Link = None,
+    accept: Accept = None,
+) -> dict[str, Any]:
+    """With notification.timesSent, lastNotification, lastSuccess, lastFailure, status."""
+    raise NotImplementedError
+
+
+@router.patch("/subscriptions/{subscriptionId}", status_code=204, summary="Update a subscription")
+def update_subscription(
+    subscriptionId: SubscriptionId,
+    fragment: Annotated[dict[str, Any], Body(description="the members to replace")],
+    ngsild_tenant: Tenant = None,
+    link: Link = None,
+) -> None:
+    """Members named replace the stored ones (notification's are merged)."""
+
+
+@router.delete("/subscriptions/{subscriptionId}", status_code=204, summary="Delete a subscription")
+def delete_subscription(subscriptionId: SubscriptionId, ngsild_tenant: Tenant = None) -> None:
+    """No more notifications."""
+
+
+# -- temporal ----------------------------------------------------------------------------
+
+TimeRel = Annotated[str | None, Query(description="before, after or between")]
+TimeAt = Annotated[str | None, Query(description="ISO 8601 date-time; needed with timerel")]
+EndTimeAt = Annotated[str | None, Query(description="ISO 8601; needed with between")]
+TimeProperty = Annotated[
+    str | None, Query(description="observedAt (default), modifiedAt or createdAt")
+]
+LastN = Annotated[int | None, Query(description="the last N instances (or periods) only")]
+TemporalOptions = Annotated[
+    str | None, Query(description="temporalValues, aggregatedValues, sysAttrs")
+]
+AggrMethods = Annotated[
+    str | None,
+    Query(description="totalCount, distinctCount, sum, avg, min, max, stddev, sumsq"),
+]
+AggrPeriod = Annotated[
+    str | None, Query(description="ISO 8601 duration: PT1H, P1D, P1W, P1M, P1Y (default: all)")
+]
+TemporalEntity = Annotated[
+    dict[str, Any],
+    Body(description="id, type, and each attribute as an array of instances with observedAt"),
+]
+
+
+@router.get("/temporal/entities", summary="Query temporal evolution of entities")
+def query_temporal(
+    type: Annotated[str | None, Query(description="types: A,B or A|B")] = None,
+    id: Annotated[str | None, Query(description="entity ids, comma-separated")] = None,
+    idPattern: Annotated[str | None, Query(description="a regular expression on ids")] = None,
+    q: Annotated[str | None, Query(description="on the entities' current state")] = None,
+    attrs: Attrs = None,
+    georel: Annotated[str | None, Query(description="on the current location")] = None,
+    geometry: Annotated[str | None, Query()] = None,
+    coordinates: Annotated[str | None, Query()] = None,
+    timerel: TimeRel = None,
+    timeAt: TimeAt = None,
+    endTimeAt: EndTimeAt = None,
+    timeproperty: TimeProperty = None,
+    lastN: LastN = None,
+    aggrMethods: AggrMethods = None,
+    aggrPeriodDuration: AggrPeriod = None,
+    options: TemporalOptions = None,
+    limit: Annotated[int | None, Query(description="entities per page, at most 1000")] = None,
+    offset: Annotated[int | None, Query()] = None,
+    count: Annotated[bool | None, Query(description="NGSILD-Results-Count header")] = None,
+    ngsild_tenant: Tenant = None,
+    link: Link = None,
+) -> list[dict[str, Any]]:
+    """Temporal entities by id, one page; 206 with Content-Range when instances were cut."""
+    raise NotImplementedError
+
+
+@router.post("/temporal/entities", status_code=201, summary="Create or add to temporal entity")
+def create_temporal(
+    entity: TemporalEntity, ngsild_tenant: Tenant = None, link: Link = None
+) -> None:
+    """201 for a new temporal entity, 204 when its history grew."""
+
+
+@router.get("/temporal/entities/{entityId}", summary="Temporal evolution of an entity")
+def retrieve_temporal(
+    entityId: EntityId,
+    attrs: Attrs = None,
+    timerel: TimeRel = None,
+    timeAt: TimeAt = None,
+    endTimeAt: EndTimeAt = None,
+    timeproperty: TimeProperty = None,
+    lastN: LastN = None,
+    aggrMethods: AggrMethods = None,
+    aggrPeriodDuration: AggrPeriod = None,
+    options: TemporalOptions = None,
+    ngsild_tenant: Tenant = None,
+    link: Link = None,
+) -> dict[str, Any]:
+    """Every instance kept (normalized), values over time, or aggregates per period."""
+    raise NotImplementedError
+
+
+@router.delete("/temporal/entities/{entityId}", status_code=204, summary="Delete history")
+def delete_temporal(entityId: EntityId, ngsild_tenant: Tenant = None) -> None:
+    """The entity's whole history (the entity itself stays)."""
+
+
+@router.post("/temporal/entities/{entityId}/attrs", status_code=204, summary="Add to history")
+def append_temporal(
+    entityId: EntityId, fragment: TemporalEntity, ngsild_tenant: Tenant = None, link: Link = None
+) -> None:
+    """Instances of attributes, each with its observedAt."""
+
+
+@router.delete(
+    "/temporal/entities/{entityId}/attrs/{attrId}", status_code=204, summary="Delete attr history"
+)
+def delete_temporal_attribute(
+    entityId: EntityId,
+    attrId: AttrId,
+    datasetId: Annotated[str | None, Query()] = None,
+    deleteAll: Annotated[bool | None, Query()] = None,
+    ngsild_tenant: Tenant = None,
+    link: Link = None,
+) -> None:
+    """The default instance's history, a datasetId's, or all (deleteAll=true)."""

@@ -8,13 +8,15 @@ connection; writes take a session (its transaction also holds the events) and re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Table, event, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context import edits
 from ioc.context.contexts import ContextStore
@@ -31,17 +33,25 @@ from ioc.context.geo import LOCATION
 from ioc.context.jsonld import TermMap
 from ioc.context.query import EntityQuery, QueryRunner
 from ioc.context.render import timestamp
-from ioc.context.store import Location, Store, Stored
-from ioc.context.writer import GroupWriter
+from ioc.context.store import ENTITIES, Location, Store, Stored, dumps
+from ioc.context.temporal_store import HISTORY
+from ioc.context.temporal_store import record as record_history
+from ioc.context.temporal_store import rows_of as history_rows
+from ioc.context.writer import GROUPED, GroupWriter, wait
 from ioc.core.config import Settings
 from ioc.core.db import Database, utcnow
 from ioc.core.events import emit
-from ioc.core.models import Place
-from ioc.core.problems import Forbidden
+from ioc.core.models import OutboxEvent, Place
+from ioc.core.plugins import load_object
+from ioc.core.problems import Forbidden, Problem
 from ioc.core.scope import Scope
 
 DEFAULT_TENANT = "default"
+E = ENTITIES.c
 MAX_ATTEMPTS = 5  # optimistic writes retried when another writer got there first
+EVENTS_INSERT = insert(cast(Table, OutboxEvent.__table__))
+HISTORY_INSERT = insert(HISTORY)
+DEFERRED = "ngsi_deferred"  # session.info: a group's single-entity writes waiting for commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,33 @@ class Change:
         }
 
 
+@dataclass(slots=True)
+class _Deferred:
+    """A group's single-entity edits, written at commit with one UPDATE executemany and one
+    events INSERT: each entity is read (locked) once, later jobs edit it as left here."""
+
+    broker: Broker
+    current: dict[tuple[str, str], Stored] = field(default_factory=dict)
+    read: dict[tuple[str, str], Stored] = field(default_factory=dict)  # as read: its version
+    located: set[tuple[str, str]] = field(default_factory=set)  # type or location changed
+    at: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)  # edited: when
+    missing: set[tuple[str, str]] = field(default_factory=set)  # gathered, not found
+    changes: list[Change] = field(default_factory=list)
+    actors: list[str] = field(default_factory=list)  # each change's job's actor
+
+
+@event.listens_for(Session, "before_commit")
+def _write_deferred(session: Session) -> None:
+    deferred = session.info.get(DEFERRED)
+    if deferred is not None:
+        deferred.broker.flush(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_deferred(session: Session) -> None:
+    session.info.pop(DEFERRED, None)
+
+
 class Broker:
     """Entities of every tenant in one database; one per app (tests run several side by side)."""
 
@@ -79,7 +116,13 @@ class Broker:
             timeout=settings.ngsild_context_timeout,
         )
         self.max_batch = settings.ngsild_max_batch
-        self.writer = GroupWriter(database.sessionmaker, name="ngsi-ld-writer")
+        # IOC_DEVICES_VALIDATE_WRITES: Smart Data Model types are checked against their schemas.
+        self.check: Callable[[str, str, Attributes], None] | None = (
+            load_object("ioc.devices.validation:check_stored")
+            if settings.devices_validate_writes
+            else None
+        )
+        self.writer = GroupWriter(database.sessionmaker, name="ngsi-ld-writer", gather=self._gather)
         self._tenants: set[str] = {DEFAULT_TENANT}
         # Reads need no transaction: on PostgreSQL, autocommit spares a BEGIN and a ROLLBACK.
         engine = database.engine
@@ -156,6 +199,7 @@ class Broker:
     # -- writes --------------------------------------------------------------------------
 
     def _publish(self, session: Session, change: Change) -> Change:
+        record_history(session, change)  # committed with the write (temporal_store)
         emit(
             session,
             f"entity.{change.kind}",
@@ -170,10 +214,13 @@ class Broker:
         self._may_write(scope)
         if entity.type is None:
             raise BadRequestData("type: an entity needs a type")
+        self.flush(session)
         conn = session.connection()
         self._ensure_tenant(conn, tenant)
         now = utcnow()
         attrs = edits.stamp_all(entity.attrs, timestamp(now))
+        if self.check is not None:
+            self.check(entity.id, entity.type, attrs)
         location = Location.of(attrs, LOCATION)
         if not self.store.insert(conn, tenant, entity.id, entity.type, attrs, location, now):
             raise AlreadyExists(f"entity {entity.id} already exists")
@@ -182,6 +229,7 @@ class Broker:
 
     def delete(self, session: Session, tenant: str, entity_id: str, scope: Scope) -> Change:
         self._may_write(scope)
+        self.flush(session)
         conn = session.connection()
         stored = self.store.read(conn, tenant, entity_id, lock=True)
         if stored is None or not self.store.delete(conn, tenant, entity_id):
@@ -197,6 +245,80 @@ class Broker:
         )
         return self._publish(session, change)
 
+    def flush(self, session: Session) -> None:
+        """Write the session's deferred edits now (before a commit, or before a write that
+        reads or writes entities another way)."""
+        deferred: _Deferred | None = session.info.pop(DEFERRED, None)
+        if deferred is None or not deferred.changes:
+            return
+        plain, located = [], []
+        for key, now in deferred.at.items():
+            read, stored = deferred.read[key], deferred.current[key]
+            if key in deferred.located:
+                row = self.store.update_params(key[0], read, stored.attrs, now, stored.type)
+                located.append(row)
+            else:
+                plain.append(self.store.update_params(key[0], read, stored.attrs, now))
+        writes = [(self.store.update_plain, plain), (self.store.update_located, located)]
+        self._publish_many(session, deferred.changes, deferred.actors, writes)
+
+    def _gather(self, session: Session, keys: list[tuple[str, str]]) -> None:
+        """The group writer's read for its waiting jobs: their entities in one locked SELECT
+        (per tenant), kept for ``_modify_deferred``."""
+        deferred: _Deferred = session.info.setdefault(DEFERRED, _Deferred(self))
+        wanted: dict[str, set[str]] = {}
+        for key in keys:
+            if key not in deferred.current and key not in deferred.missing:
+                wanted.setdefault(key[0], set()).add(key[1])
+        conn = session.connection()
+        for tenant, ids in wanted.items():
+            found = self.store.read_many(conn, tenant, sorted(ids))
+            for entity_id in ids:
+                stored = found.get(entity_id)
+                if stored is None:
+                    deferred.missing.add((tenant, entity_id))
+                else:
+                    deferred.read[tenant, entity_id] = deferred.current[tenant, entity_id] = stored
+
+    def _modify_deferred(
+        self, session: Session, tenant: str, entity_id: str, edit: edits.Edit
+    ) -> tuple[Change | None, UpdateResult]:
+        """``_modify`` in a group: edit the entity as the group left it; write at commit."""
+        deferred: _Deferred = session.info.setdefault(DEFERRED, _Deferred(self))
+        key = (tenant, entity_id)
+        if key not in deferred.current and key not in deferred.missing and wait(session, key):
+            # read with the group's other waiting jobs (``_gather``); a write in between
+            # may have flushed what was gathered: then it is read again below
+            deferred = session.info.setdefault(DEFERRED, _Deferred(self))
+        stored = deferred.current.get(key)
+        if stored is None:
+            if key in deferred.missing:
+                raise ResourceNotFound(f"no entity {entity_id}")
+            stored = self.store.read(session.connection(), tenant, entity_id, lock=True)
+            if stored is None:
+                raise ResourceNotFound(f"no entity {entity_id}")
+            deferred.read[key] = stored
+        now = utcnow()
+        done = edit(stored, timestamp(now))
+        if not done.changed and done.kind is None:
+            return None, done.result
+        kind = done.kind or stored.type
+        if self.check is not None:
+            self.check(entity_id, kind, done.attrs)
+        relocated = done.kind is not None or LOCATION in done.changed
+        if relocated:
+            Location.of(done.attrs, LOCATION)  # a bad geometry is this job's error
+            deferred.located.add(key)
+        deferred.current[key] = replace(stored, type=kind, attrs=done.attrs)
+        deferred.at[key] = now
+        attributes = tuple(done.changed)
+        change = Change(
+            "updated", tenant, entity_id, kind, attributes, now, stored.place_code, done.attrs
+        )
+        deferred.changes.append(change)
+        deferred.actors.append(str(session.info.get("actor", "system")))
+        return change, done.result
+
     def _modify(
         self,
         session: Session,
@@ -205,8 +327,12 @@ class Broker:
         scope: Scope,
         edit: edits.Edit,
     ) -> tuple[Change | None, UpdateResult]:
-        """Read, edit, write back guarded by the version read; retried if another writer won."""
+        """Read, edit, write back guarded by the version read; retried if another writer won.
+        In a group of jobs (the group writer says so) the write waits for the commit."""
         self._may_write(scope)
+        if session.info.get(GROUPED):
+            return self._modify_deferred(session, tenant, entity_id, edit)
+        self.flush(session)
         conn = session.connection()
         for _ in range(MAX_ATTEMPTS):
             stored = self.store.read(conn, tenant, entity_id, lock=True)
@@ -216,6 +342,8 @@ class Broker:
             done = edit(stored, timestamp(now))
             if not done.changed and done.kind is None:
                 return None, done.result
+            if self.check is not None:
+                self.check(entity_id, done.kind or stored.type, done.attrs)
             relocated = done.kind is not None or LOCATION in done.changed
             location = Location.of(done.attrs, LOCATION) if relocated else None
             kind = done.kind or stored.type
@@ -315,6 +443,118 @@ class Broker:
         change, _ = self._modify(session, tenant, entity_id, scope, edit)
         assert change is not None
         return change
+
+    def apply_edit(
+        self, session: Session, tenant: str, entity_id: str, edit: edits.Edit, scope: Scope
+    ) -> Change | None:
+        """Run a caller's ``Edit`` in the optimistic loop (the MQTT bridge's measurements);
+        None when it changed nothing."""
+        change, _ = self._modify(session, tenant, entity_id, scope, edit)
+        return change
+
+    def apply_edits(
+        self, session: Session, tenant: str, planned: dict[str, list[edits.Edit]], scope: Scope
+    ) -> tuple[list[Change], set[str]]:
+        """Edits of many entities with one read and one write for them all (the MQTT bridge's
+        batches): each entity is read once, its edits run in order, each edit that changed
+        something is a ``Change`` (and event). Returns the changes, and the ids left to the
+        caller: not found, or refused by a check (nothing of theirs is written)."""
+        self._may_write(scope)
+        self.flush(session)
+        conn = session.connection()
+        ids = sorted(planned)  # locked in one order: concurrent batches never deadlock
+        query = select(*self.store.columns).where(E.tenant == tenant, E.id.in_(ids))
+        if self.store.postgres:
+            query = query.order_by(E.id).with_for_update()
+        found = {row.id: self.store.row(row) for row in conn.execute(query)}
+        now = utcnow()
+        at = timestamp(now)
+        changes: list[Change] = []
+        rows: list[dict[str, Any]] = []
+        left = {i for i in ids if i not in found}
+        for entity_id, stored in found.items():
+            made: list[Change] = []
+            current = stored
+            for edit in planned[entity_id]:
+                done = edit(current, at)
+                if done.changed:
+                    current = replace(current, attrs=done.attrs)
+                    names = tuple(done.changed)
+                    kind, place = stored.type, stored.place_code
+                    made.append(
+                        Change("updated", tenant, entity_id, kind, names, now, place, done.attrs)
+                    )
+            if not made:
+                continue
+            try:
+                if self.check is not None:
+                    self.check(entity_id, stored.type, current.attrs)
+                relocated = any(LOCATION in c.attributes for c in made)
+                location = Location.of(current.attrs, LOCATION) if relocated else None
+                if location is not None and not self.store.update(
+                    conn, tenant, stored, current.attrs, now, location=location
+                ):
+                    raise RuntimeError(f"entity {entity_id} changed under a batched update")
+            except Problem:
+                left.add(entity_id)
+                continue
+            if not relocated:
+                rows.append(
+                    {
+                        "p_tenant": tenant,
+                        "p_id": entity_id,
+                        "p_version": stored.version,
+                        "p_attrs": dumps(current.attrs),
+                        "p_now": now,
+                    }
+                )
+            changes.extend(made)
+        if rows:  # one executemany of the store's version-guarded UPDATE
+            written = conn.execute(self.store._update, rows).rowcount
+            if conn.dialect.supports_sane_multi_rowcount and written != len(rows):
+                raise RuntimeError("entities changed under a batched update; run them one by one")
+        self._publish_many(session, changes)
+        return changes, left
+
+    def _publish_many(
+        self,
+        session: Session,
+        changes: list[Change],
+        actors: list[str] | None = None,
+        writes: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
+    ) -> None:
+        """``_publish`` for each change (by the session's actor, or each by its own), the
+        events in one INSERT and the history rows in another (keep the two alike). The
+        entity ``writes`` that made them go first, all in one round trip on PostgreSQL;
+        each row of theirs must match one (else RuntimeError: the group runs job by job)."""
+        if not changes:
+            return
+        session.flush()  # events emitted earlier through the ORM keep their place in line
+        actor = str(session.info.get("actor", "system"))
+        rows = []
+        history: list[dict[str, Any]] = []
+        for index, change in enumerate(changes):
+            if actors is not None:
+                actor = actors[index]
+            history.extend(history_rows(change))
+            rows.append(
+                {
+                    "event_id": uuid.uuid4().hex,
+                    "type": f"entity.{change.kind}",
+                    "time": change.at,
+                    "actor": actor,
+                    "place_code": change.place_code,
+                    "subject": change.id[:200],
+                    "data": change.event_data(),
+                }
+            )
+        conn = session.connection()
+        appends = [(EVENTS_INSERT, rows), (HISTORY_INSERT, history)]
+        counts = self.store.write_together(conn, list(writes), appends)
+        for (_, wanted), count in zip(writes, counts, strict=True):
+            if conn.dialect.supports_sane_multi_rowcount and count != len(wanted):
+                raise RuntimeError("entities changed under a batched write; run them one by one")
+        session.info["emitted"] = session.info.get("emitted", 0) + len(rows)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return self.store.read(conn, tenant, entity_id) is not None

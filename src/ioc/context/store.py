@@ -9,6 +9,7 @@ match nothing, so the caller reads again instead of losing the other change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context.geo import LOCATION, SRID, bbox, check_geometry
 from ioc.context.models import Entity, Tenant
@@ -38,6 +40,50 @@ E = ENTITIES.c
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+COPY_FROM = 200  # more appended rows than this go by COPY (a few round trips, fast rows)
+
+
+def _json_keys(row: dict[str, Any]) -> list[str]:
+    return [k for k, v in row.items() if isinstance(v, dict | list)]
+
+
+def _plain(rows: list[dict[str, Any]], constants: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows for the driver itself: JSON values as text (PostgreSQL casts them)."""
+    json_keys = _json_keys(rows[0])
+    if not json_keys and not constants:
+        return rows
+    plain = []
+    for row in rows:
+        row = {**constants, **row}
+        for key in json_keys:
+            row[key] = dumps(row[key])
+        plain.append(row)
+    return plain
+
+
+def cast_table(statement: UpdateBase) -> Table:
+    """The table an INSERT writes to."""
+    table: Table = statement.table  # type: ignore[assignment]
+    return table
+
+
+def _copy(driver: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows into ``table`` by ``COPY … FROM STDIN`` (JSON values as text)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    json_at = [i for i, name in enumerate(names) if name in set(_json_keys(rows[0]))]
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            values = [row[name] for name in names]
+            for i in json_at:
+                values[i] = dumps(values[i])
+            copy.write_row(values)
 
 
 @dataclass(slots=True)
@@ -89,6 +135,7 @@ class Store:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         self.postgres = dialect == "postgresql"
+        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[str, dict[str, Any]]] = {}
         text_attrs = bindparam("p_attrs", type_=Text)
         attrs_in: ColumnElement[Any] = cast(text_attrs, JSONB) if self.postgres else text_attrs
         text_location = bindparam("p_location", type_=Text)
@@ -113,11 +160,11 @@ class Store:
             self._read_for_update = self._read.with_for_update()
         else:
             self._read_for_update = self._read
-        insert = postgresql.insert if self.postgres else sqlite.insert
+        dialect_insert = postgresql.insert if self.postgres else sqlite.insert
         corners = ("min_lon", "min_lat", "max_lon", "max_lat")
         box: dict[str, Any] = {c: bindparam("p_" + c) for c in corners}
-        self._insert = (
-            insert(ENTITIES)
+        self.insert_new = (  # without RETURNING: batches count the rows it inserted
+            dialect_insert(ENTITIES)
             .values(
                 tenant=bindparam("p_tenant"),
                 id=bindparam("p_id"),
@@ -131,8 +178,8 @@ class Store:
                 **box,
             )
             .on_conflict_do_nothing(index_elements=["tenant", "id"])
-            .returning(E.version)
         )
+        self._insert = self.insert_new.returning(E.version)
         guarded = key & (E.version == bindparam("p_version"))
         changes = {"attrs": attrs_in, "version": E.version + 1, "modified_at": bindparam("p_now")}
         self._update = update(ENTITIES).where(guarded).values(**changes)
@@ -141,10 +188,11 @@ class Store:
             .where(guarded)
             .values(**changes, type=bindparam("p_type"), location=location_in, **box)
         )
+        self.update_plain, self.update_located = self._update, self._update_located
         self._delete = delete(ENTITIES).where(key)
         self._tenant_exists = select(TENANTS.c.name).where(TENANTS.c.name == bindparam("p_name"))
         self._add_tenant = (
-            insert(TENANTS)
+            dialect_insert(TENANTS)
             .values(name=bindparam("p_name"), created_at=bindparam("p_now"))
             .on_conflict_do_nothing(index_elements=["name"])
         )
@@ -214,6 +262,112 @@ class Store:
         params["p_type"] = kind or stored.type
         params.update((location or Location.of(attrs, LOCATION)).params())
         return conn.execute(self._update_located, params).rowcount == 1
+
+    # -- many entities at once (batch operations, grouped writes) ---------------------------
+
+    def read_many(self, conn: Connection, tenant: str, ids: list[str]) -> dict[str, Stored]:
+        """The entities of ``ids`` that exist, locked on PostgreSQL (in id order: concurrent
+        batches never deadlock)."""
+        found: dict[str, Stored] = {}
+        for first in range(0, len(ids), 1000):
+            chunk = ids[first : first + 1000]
+            query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
+            if self.postgres:
+                query = query.order_by(E.id).with_for_update()
+            found.update((row.id, self.row(row)) for row in conn.execute(query))
+        return found
+
+    @staticmethod
+    def insert_params(
+        tenant: str,
+        entity_id: str,
+        kind: str,
+        attrs: dict[str, list[dict[str, Any]]],
+        now: dt.datetime,
+        location: Location | None = None,
+    ) -> dict[str, Any]:
+        """``insert_new``'s parameters (``location``: as already derived from ``attrs``)."""
+        return {
+            "p_tenant": tenant,
+            "p_id": entity_id,
+            "p_type": kind,
+            "p_attrs": dumps(attrs),
+            "p_place_code": None,
+            "p_now": now,
+            **(location or Location.of(attrs, LOCATION)).params(),
+        }
+
+    @staticmethod
+    def update_params(
+        tenant: str,
+        stored: Stored,
+        attrs: dict[str, list[dict[str, Any]]],
+        now: dt.datetime,
+        kind: str | None = None,
+        location: Location | None = None,
+    ) -> dict[str, Any]:
+        """The guarded UPDATE's parameters; with ``kind``, the located UPDATE's."""
+        params: dict[str, Any] = {
+            "p_tenant": tenant,
+            "p_id": stored.id,
+            "p_version": stored.version,
+            "p_attrs": dumps(attrs),
+            "p_now": now,
+        }
+        if kind is not None:
+            params["p_type"] = kind
+            params.update((location or Location.of(attrs, LOCATION)).params())
+        return params
+
+    def write_together(
+        self,
+        conn: Connection,
+        batches: list[tuple[UpdateBase, list[dict[str, Any]]]],
+        appends: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
+    ) -> list[int]:
+        """An executemany of each statement of ``batches`` (the rows each matched, in order),
+        then the rows of ``appends``. On PostgreSQL all go in one pipeline, one round trip;
+        many appended rows go by ``COPY`` instead."""
+        if not self.postgres:
+            counts = [conn.execute(s, rows).rowcount if rows else 0 for s, rows in batches]
+            for statement, rows in appends:
+                if rows:
+                    conn.execute(statement, rows)
+            return counts
+        driver: Any = conn.connection.driver_connection
+        copied = sum(len(rows) for _, rows in appends) > COPY_FROM
+        cursors: list[Any] = []
+        with driver.pipeline():
+            for statement, rows in [*batches, *([] if copied else appends)]:
+                if not rows:
+                    cursors.append(None)
+                    continue
+                sql, constants = self._sql(conn, statement, rows[0])
+                cursor = driver.cursor()
+                cursor.executemany(sql, _plain(rows, constants))
+                cursors.append(cursor)
+        counts = [0 if c is None else int(c.rowcount) for c in cursors[: len(batches)]]
+        for cursor in cursors:
+            if cursor is not None:
+                cursor.close()
+        if copied:
+            for statement, rows in appends:
+                _copy(driver, cast_table(statement).name, rows)
+        return counts
+
+    def _sql(
+        self, conn: Connection, statement: UpdateBase, row: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The driver's SQL of a statement for rows shaped like ``row`` and the values of
+        its own parameters (``version + 1``); compiled once."""
+        key = (id(statement), tuple(row))
+        found = self._compiled.get(key)
+        if found is None:
+            compiled = statement.compile(dialect=conn.dialect, column_keys=list(row))
+            params = compiled.construct_params(_check=False)
+            constants = {k: v for k, v in params.items() if k not in row}
+            found = self._compiled[key] = (str(compiled), constants)
+        return found
 
     def delete(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return conn.execute(self._delete, {"p_tenant": tenant, "p_id": entity_id}).rowcount == 1

@@ -61,6 +61,64 @@ class Settings(BaseSettings):
     ngsild_credential_seconds: float = Field(
         default=2.0, ge=0, description="how long the NGSI-LD API reuses a verified credential"
     )
+    ngsild_retention: str = Field(
+        default="",
+        pattern=r"^\s*(([^=,\s]+\s*=\s*(\d+[hdw]|forever)\s*)(,\s*|$))*$",
+        description="how long NGSI-LD attribute history is kept, per type: "
+        '"default=365d,Streetlight=90d" (h, d, w or forever; empty keeps everything)',
+    )
+    ngsild_notify_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="seconds one NGSI-LD notification attempt may take"
+    )
+    ngsild_notify_retries: int = Field(
+        default=3, ge=0, le=10, description="attempts after the first before a notification fails"
+    )
+    ngsild_notify_backoff: float = Field(
+        default=1.0, ge=0, description="seconds before the first retry; doubled for each next one"
+    )
+    ngsild_notify_concurrency: int = Field(
+        default=32, ge=1, description="NGSI-LD notifications being sent at once, at most"
+    )
+    devices_validate_writes: bool = Field(
+        default=False, description="check NGSI-LD writes of Smart Data Model types (ioc.devices)"
+    )
+    streetlight_scan_minutes: float = Field(
+        default=10.0, gt=0, description="how often the server scans streetlights for faults"
+    )
+    streetlight_heartbeat_minutes: float = Field(
+        default=60.0, gt=0, description="a light silent this long is a no-heartbeat fault"
+    )
+    streetlight_min_power_w: float = Field(
+        default=1.0, ge=0, description="a lamp on drawing less than this is a no-power fault"
+    )
+    mqtt_url: str = Field(
+        default="", description="Mosquitto for devices, mqtt://host:1883; empty: no MQTT bridge"
+    )
+    ingest_client_id: str = Field(
+        default="ioc-ingest", min_length=1, description="the bridge's fixed MQTT client id"
+    )
+    ingest_command_seconds: float = Field(
+        default=60.0, gt=0, description="a command the device has not answered by then expires"
+    )
+    device_simulator: bool = Field(
+        default=False, description="stream the simulated Hòa Bình city devices (set by `ioc demo`)"
+    )
+    device_simulator_seconds: float = Field(
+        default=60.0, gt=0, description="how often the simulated devices report"
+    )
+    device_simulator_fault_rate: float = Field(
+        default=0.002, ge=0, description="simulated faults per device per hour"
+    )
+    report_push_url: str = Field(
+        default="", description="national endpoint receiving indicator values (empty: off)"
+    )
+    report_push_secret: str = Field(
+        default="", description="HMAC-SHA256 key signing each pushed report"
+    )
+    report_push_attempts: int = Field(default=5, ge=1, description="tries per push")
+    report_push_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="first wait between tries, doubled each time"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -17,7 +17,17 @@ from ioc.core.problems import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Every capability's tables; migrations and tests import them all through import_models().
-MODEL_MODULES = ("ioc.core.models", "ioc.feedback.models", "ioc.context.models")
+MODEL_MODULES = (
+    "ioc.core.models",
+    "ioc.feedback.models",
+    "ioc.context.models",
+    "ioc.context.temporal_models",
+    "ioc.context.subscription_models",
+    "ioc.ingest.models",
+    "ioc.devices.models",
+    "ioc.services.models",
+    "ioc.indicators.models",
+)
 # Tables the PostGIS extension owns; migrations must never try to drop them.
 EXTENSION_TABLES = frozenset({"spatial_ref_sys", "geometry_columns", "geography_columns"})
 

@@ -28,6 +28,7 @@ class DemoContext:
     logins: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     feedback_days: int = FEEDBACK_DAYS  # tests build a couple of weeks to stay small
+    devices: bool = False  # the simulated city fleet (``ioc demo`` asks for it; tests do not)
 
 
 Step = Callable[[DemoContext], None]
@@ -38,6 +39,9 @@ DEMO_STEPS: list[str] = [
     "ioc.demo.steps:agencies_step",
     "ioc.demo.steps:users_step",
     "ioc.feedback.demo:feedback_step",
+    "ioc.simulate.demo:devices_step",
+    "ioc.services.demo:services_step",
+    "ioc.indicators.demo:indicators_step",
 ]
 
 
@@ -56,10 +60,11 @@ def build_demo(
     report: Callable[[str], None] = lambda _: None,
     *,
     feedback_days: int = FEEDBACK_DAYS,
+    devices: bool = False,
 ) -> DemoContext:
     """Migrate and fill a fresh database with the demo province, step by step."""
     upgrade(database)
-    ctx = DemoContext(database, feedback_days=feedback_days)
+    ctx = DemoContext(database, feedback_days=feedback_days, devices=devices)
     for path in DEMO_STEPS:
         report(path.rpartition(":")[2].removesuffix("_step"))
         _step(path)(ctx)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-P = ParamSpec("P")
-R = TypeVar("R")
+from ioc.cli_support import console, err, migrated_database, operator_errors, session_for
 
 app = typer.Typer(
     help="Citizen feedback: bulk import, escalation of overdue requests, the catalogue.",
@@ -19,20 +16,8 @@ app = typer.Typer(
 )
 
 
-def _errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """``ioc.cli.operator_errors``, looked up when called: ``ioc.cli`` imports this module."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from ioc.cli import operator_errors
-
-        return operator_errors(fn)(*args, **kwargs)
-
-    return wrapper
-
-
 @app.command("import")
-@_errors
+@operator_errors
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON file.")],
     channel: Annotated[
@@ -42,7 +27,6 @@ def import_file(
     dry_run: Annotated[bool, typer.Option(help="Check every row, store nothing.")] = False,
 ) -> None:
     """Import SMS/Zalo/e-mail messages or petitions; every bad row is listed (exit code 1)."""
-    from ioc.cli import _migrated_database, _session, console
     from ioc.core.config import Settings
     from ioc.feedback import import_files, importer, service
 
@@ -52,7 +36,7 @@ def import_file(
     rule = service.DuplicateRule(
         settings.feedback_duplicate_radius_m, settings.feedback_duplicate_days
     )
-    with _migrated_database() as database, _session(database) as session:
+    with migrated_database() as database, session_for(database) as session:
         report = importer.import_file(
             session, data, fmt, channel=channel, dry_run=dry_run, rule=rule
         )
@@ -74,30 +58,28 @@ def import_file(
 
 
 @app.command()
-@_errors
+@operator_errors
 def escalate() -> None:
     """Raise overdue open requests to the level above, once (the server does it periodically)."""
-    from ioc.cli import _migrated_database, _session, console
     from ioc.feedback.service import escalate_overdue
 
-    with _migrated_database() as database, _session(database) as session:
+    with migrated_database() as database, session_for(database) as session:
         raised = escalate_overdue(session)
         session.commit()
     console.print(f"{raised} overdue requests escalated")
 
 
 @app.command()
-@_errors
+@operator_errors
 def catalogue() -> None:
     """Create or refresh the feedback catalogue (after `ioc agencies seed`) and list it."""
     from sqlalchemy import func, select
 
-    from ioc.cli import _migrated_database, _session, console, err
     from ioc.core.models import Agency
     from ioc.feedback.catalogue import seed_catalogue
     from ioc.feedback.models import FeedbackService
 
-    with _migrated_database() as database, _session(database) as session:
+    with migrated_database() as database, session_for(database) as session:
         if not session.scalar(select(func.count()).select_from(Agency)):
             err.print("[bold red]error:[/] no agencies yet: run `ioc agencies seed` first")
             raise typer.Exit(2)

@@ -1,0 +1,89 @@
+"""What every ``ioc`` sub-command shares: the consoles, operator-friendly errors, the database.
+
+Kept apart from ``ioc.cli`` (which imports every capability's commands) so that a
+capability's ``cli.py`` can import it at the top, with no import cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ioc.core.config import Settings
+from ioc.core.db import Database
+from ioc.core.problems import Problem
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)  # an error stays one greppable line
+
+
+def operator_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn service errors into one red line and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Problem as exc:
+            err.print(f"[bold red]error:[/] {exc.detail}")
+            raise typer.Exit(2) from None
+        except OperationalError as exc:
+            err.print(f"[bold red]error:[/] cannot use the database: {exc.orig}")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def database() -> Database:
+    """The database ``IOC_DATABASE_URL`` names."""
+    return Database(Settings().database_url)
+
+
+@contextmanager
+def migrated_database() -> Iterator[Database]:
+    """The configured database, refused with advice if its schema is behind; always closed."""
+    found = database()
+    try:
+        require_migrated(found)
+        yield found
+    finally:
+        found.dispose()
+
+
+def actor() -> str:
+    """Who the audit log names for a command: the operating-system user."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def session_for(db: Database) -> Session:
+    """A session whose writes are audited as the command's user."""
+    session = db.sessionmaker()
+    session.info["actor"] = actor()
+    return session
+
+
+def require_migrated(db: Database) -> None:
+    """Exit with advice when the schema is not the one this version of ioc needs."""
+    from ioc.core.migrate import current_revision, head_revision
+
+    current, head = current_revision(db), head_revision()
+    if current != head:
+        err.print(
+            f"[bold red]error:[/] the database is at revision {current or 'none (empty)'}, "
+            f"this version of ioc needs {head}: run `ioc migrate` first"
+        )
+        raise typer.Exit(1)

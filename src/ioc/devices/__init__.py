@@ -1,0 +1,1 @@
+"""Smart-city devices on the NGSI-LD broker: Smart Data Models, cameras, streetlights."""

@@ -1,0 +1,1 @@
+"""Indicators: a catalogue with targets, computed and agency-reported values, reports, pushes."""

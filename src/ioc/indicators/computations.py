@@ -1,0 +1,167 @@
+"""Declared computations of computed indicators, keyed by code, each over one place and period.
+
+A computation reads ioc's own data only through other capabilities' public functions or the
+``events`` outbox, never their tables, and returns a numerator and denominator so a province
+value is the exact ratio of its districts' sums. Each also names the events that change it and
+the local days an event touches, so recomputation follows events cell by cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from ioc.core.auth import Principal
+from ioc.core.bus import matches
+from ioc.core.events import Event
+from ioc.core.models import Place
+from ioc.core.problems import NotFound
+from ioc.core.scope import Scope
+from ioc.indicators.models import OfficialDocument
+from ioc.indicators.periods import local_day
+
+Ratio = tuple[float, float]  # numerator, denominator
+Touch = tuple[str, dt.date]  # a place code and a local day an event changed
+
+
+@dataclass(frozen=True)
+class Computation:
+    """How to compute one cell, and which events can change it."""
+
+    compute: Callable[[Session, Place, dt.date, dt.date], Ratio]
+    events: tuple[str, ...]
+    touches: Callable[[Session, Event], list[Touch]]
+
+
+def _subtree(place: Place) -> Any:
+    return or_(Place.path == place.path, Place.path.like(place.path + "/%"))
+
+
+def _system(session: Session, place: Place) -> Principal:
+    """An all-roles principal limited to ``place``: other capabilities apply their own scope."""
+    scope = Scope.build(session, place.code, [])
+    return Principal("user", None, "system:indicators", frozenset({"admin"}), scope)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def _feedback_totals(session: Session, place: Place, first: dt.date, last: dt.date) -> Any:
+    from ioc.feedback import measures, service
+
+    clause = service.visible(_system(session, place))
+    report = measures.compute(session, clause, by="channel", start=first, end=last)
+    return report.total
+
+
+def feedback_settled(session: Session, place: Place, first: dt.date, last: dt.date) -> Ratio:
+    total = _feedback_totals(session, place, first, last)
+    return float(total.settled), float(total.received)
+
+
+def feedback_satisfaction(session: Session, place: Place, first: dt.date, last: dt.date) -> Ratio:
+    total = _feedback_totals(session, place, first, last)
+    return float(total.satisfied), float(total.rated)
+
+
+def _feedback_touches(session: Session, event: Event) -> list[Touch]:
+    """The event's day, and the day the request was received (measures group by it)."""
+    from ioc.feedback import service
+
+    if not event.place_code:
+        return []
+    days = [local_day(event.time)]
+    request_id = event.data.get("id")
+    if isinstance(request_id, int):
+        try:
+            req = service.get_request(session, request_id, _SYSTEM_ADMIN)
+        except NotFound:
+            req = None
+        if req is not None:
+            days.append(local_day(req.requested_at))
+    return [(event.place_code, day) for day in days]
+
+
+_SYSTEM_ADMIN = Principal("user", None, "system:indicators", frozenset({"admin"}))
+
+# --------------------------------------------------------------------------- dossiers
+
+
+def dossier_on_time(session: Session, place: Place, first: dt.date, last: dt.date) -> Ratio:
+    """Of the dossiers resolved in the period inside ``place``, those resolved on time."""
+    from ioc.services import measures, service
+
+    scope = service.visible(_system(session, place))
+    rows = measures.on_time(session, first, last, by="province", where=scope)
+    return float(sum(r.on_time for r in rows)), float(sum(r.resolved for r in rows))
+
+
+def _day(raw: object) -> dt.date | None:
+    """The local day of an event's timestamp (events carry them as text)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return local_day(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+
+
+def _dossier_touches(session: Session, event: Event) -> list[Touch]:
+    """A resolution changes its commune's day; an import names the (commune, day)s it changed."""
+    if event.type == "dossier.imported":
+        tallies = [*event.data.get("resolved", []), *event.data.get("replaced_resolved", [])]
+        return sorted({(str(t[0]), dt.date.fromisoformat(t[1])) for t in tallies if t and t[0]})
+    day = _day(event.data.get("completed_at"))
+    if day is None or not event.place_code:
+        return []
+    return [(event.place_code, day)]
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def documents_signed(session: Session, place: Place, first: dt.date, last: dt.date) -> Ratio:
+    """Of the outgoing documents issued in the period by agencies in ``place``, those e-signed."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((OfficialDocument.signed.is_(True), 1), else_=0)), 0),
+        ).where(
+            and_(OfficialDocument.issued_on >= first, OfficialDocument.issued_on <= last),
+            OfficialDocument.place_code.in_(select(Place.code).where(_subtree(place))),
+        )
+    ).one()
+    return float(row[1]), float(row[0])
+
+
+def _document_touches(session: Session, event: Event) -> list[Touch]:
+    if not event.place_code:
+        return []
+    return [(event.place_code, dt.date.fromisoformat(d)) for d in event.data.get("days", [])]
+
+
+COMPUTATIONS: dict[str, Computation] = {
+    "feedback_settled": Computation(feedback_settled, ("feedback.>",), _feedback_touches),
+    "feedback_satisfaction": Computation(feedback_satisfaction, ("feedback.>",), _feedback_touches),
+    "dossier_on_time": Computation(
+        dossier_on_time, ("dossier.status.changed", "dossier.imported"), _dossier_touches
+    ),
+    "documents_signed": Computation(
+        documents_signed, ("indicators.documents.>",), _document_touches
+    ),
+}
+
+
+def wanted_by(event_type: str) -> list[str]:
+    """The computations an event of this type may change."""
+    return [
+        name
+        for name, computation in COMPUTATIONS.items()
+        if any(matches(pattern, event_type) for pattern in computation.events)
+    ]

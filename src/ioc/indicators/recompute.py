@@ -1,0 +1,158 @@
+"""Computed indicators kept current from events: each event recomputes only the cells it touches.
+
+A cell is (indicator, place, period). An event at a commune touches that commune (if the
+indicator goes that deep), its district and the province, for the periods holding the days
+the computation says the event concerns. ``rebuild`` recomputes every cell of chosen periods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioc.core.bus import Bus, Subscription
+from ioc.core.db import Database
+from ioc.core.events import Event
+from ioc.core.models import Place
+from ioc.indicators import periods
+from ioc.indicators.computations import COMPUTATIONS, wanted_by
+from ioc.indicators.models import Indicator
+from ioc.indicators.values import Cell, store_computed
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("province", "district", "commune")
+DURABLE = "indicators"
+ACTOR = "system:indicators"
+
+
+def _computed(session: Session, names: list[str] | None = None) -> list[Indicator]:
+    query = select(Indicator).where(Indicator.kind == "computed")
+    if names is not None:
+        query = query.where(Indicator.computation.in_(names))
+    return list(session.scalars(query.order_by(Indicator.code)))
+
+
+def _deep_enough(place: Place, indicator: Indicator) -> bool:
+    return LEVELS.index(place.level) <= LEVELS.index(indicator.level)
+
+
+def recompute(session: Session, cells: set[Cell]) -> int:
+    """Recompute and store each cell; returns how many."""
+    indicators = {i.code: i for i in _computed(session)}
+    for cell in sorted(cells, key=lambda c: (c.code, c.place_code, c.period)):
+        indicator = indicators[cell.code]
+        computation = COMPUTATIONS[indicator.computation or ""]
+        place = session.get(Place, cell.place_code)
+        if place is None:
+            continue
+        first, last = periods.bounds(cell.period)
+        numerator, denominator = computation.compute(session, place, first, last)
+        store_computed(session, cell, numerator, denominator)
+    return len(cells)
+
+
+def cells_of(session: Session, event: Event) -> set[Cell]:
+    """The cells an event may have changed: its places and their ancestors, its periods."""
+    names = wanted_by(event.type)
+    if not names:
+        return set()
+    cells: set[Cell] = set()
+    chains: dict[str, list[Place]] = {}
+    for indicator in _computed(session, names):
+        touches = COMPUTATIONS[indicator.computation or ""].touches(session, event)
+        for place_code, day in touches:
+            if place_code not in chains:
+                place = session.get(Place, place_code)
+                codes = place.path.split("/") if place is not None else []
+                chains[place_code] = list(
+                    session.scalars(select(Place).where(Place.code.in_(codes)))
+                )
+            key = periods.key_of(day, indicator.period)
+            cells.update(
+                Cell(indicator.code, at.code, key)
+                for at in chains[place_code]
+                if _deep_enough(at, indicator)
+            )
+    return cells
+
+
+def on_events(database: Database, events: list[Event]) -> int:
+    """Recompute, once each, the cells a batch of events touched, in one transaction."""
+    with database.session(ACTOR) as session:
+        cells: set[Cell] = set()
+        for event in events:
+            cells |= cells_of(session, event)
+        return recompute(session, cells)
+
+
+def rebuild(session: Session, keys: list[str], province_code: str | None = None) -> int:
+    """Recompute every computed indicator for every place it is kept at, for ``keys``."""
+    query = select(Place)
+    if province_code is not None:
+        root = session.get(Place, province_code)
+        if root is not None:
+            query = query.where(Place.path.like(root.path + "%"))
+    places = list(session.scalars(query))
+    cells: set[Cell] = set()
+    for indicator in _computed(session):
+        for place in places:
+            if _deep_enough(place, indicator):
+                cells.update(Cell(indicator.code, place.code, key) for key in keys)
+    return recompute(session, cells)
+
+
+async def recompute_task(app: FastAPI) -> None:
+    """Background task: follow the events computed indicators depend on until the server stops.
+
+    Handlers only queue events; one worker takes everything queued at once and recomputes
+    each touched cell once, so a burst (a relay catching up, an import) costs a few cells,
+    not a recomputation per event. A crash loses at most the queued batch's recomputation;
+    ``ioc indicators recompute`` restores it.
+    """
+    bus: Bus = app.state.bus
+    database: Database = app.state.database
+    patterns = sorted({p for c in COMPUTATIONS.values() for p in c.events})
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def handle(event: Event) -> None:
+        queue.put_nowait(event)
+
+    async def work() -> None:
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            job = asyncio.ensure_future(asyncio.to_thread(on_events, database, batch))
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await asyncio.wait([job])  # let the transaction end before the database closes
+                raise
+            except Exception:
+                log.exception("recomputing indicators after %d event(s) failed", len(batch))
+
+    worker = asyncio.create_task(work(), name="indicators-recompute")
+    subs: list[Subscription] = []
+    try:
+        while not subs:
+            try:
+                for pattern in patterns:
+                    durable = f"{DURABLE}-" + pattern.replace(">", "all").replace(".", "-")
+                    subs.append(await bus.subscribe(pattern, handle, durable=durable))
+            except Exception as exc:
+                for sub in subs:
+                    await sub.unsubscribe()
+                subs = []
+                log.error("indicators cannot follow the %s bus (%s); retrying", bus.name, exc)
+                await asyncio.sleep(5)
+        await worker
+    finally:
+        for sub in subs:
+            await sub.unsubscribe()
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Public services: the procedure catalogue, citizens' dossiers, their import and measures."""

@@ -1,0 +1,1 @@
+"""The device simulator: a Hòa Bình city fleet of streetlights, cameras and sensors, streaming."""
