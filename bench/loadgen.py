@@ -55,25 +55,40 @@ class LeanClient:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
     async def send(self, raw: bytes) -> Answer:
-        """Send a request built by :meth:`request_bytes`; raises TimeoutError or OSError."""
+        """Send a request built by :meth:`request_bytes`; raises TimeoutError or OSError.
+
+        A kept-alive connection the server closed while it sat idle (uvicorn does after 5 s)
+        fails before any answer; the request is then sent once more on a new connection, as
+        HTTP clients do.
+        """
         async with asyncio.timeout(self.timeout):
-            if self._idle:
+            while self._idle:
                 reader, writer = self._idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection(self.host, self.port)
-                self._all.append(writer)
-            writer.write(raw)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length, keep = 0, True
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                lowered = name.strip().lower()
-                if lowered == b"content-length":
-                    length = int(value)
-                elif lowered == b"connection" and value.strip().lower() == b"close":
-                    keep = False
-            body = await reader.readexactly(length) if length else b""
+                try:
+                    return await self._exchange(reader, writer, raw)
+                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                    writer.close()
+                    if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                        raise  # the server had begun to answer: not a stale connection
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            self._all.append(writer)
+            return await self._exchange(reader, writer, raw)
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
+    ) -> Answer:
+        writer.write(raw)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, keep = 0, True
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            lowered = name.strip().lower()
+            if lowered == b"content-length":
+                length = int(value)
+            elif lowered == b"connection" and value.strip().lower() == b"close":
+                keep = False
+        body = await reader.readexactly(length) if length else b""
         if keep:
             self._idle.append((reader, writer))
         else:

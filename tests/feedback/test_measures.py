@@ -258,3 +258,13 @@ def test_nothing_received_gives_empty_measures(
         "median_working_days_to_settle": None,
         "overdue_open": 0,
     }
+
+
+def test_counts_alone_leave_the_medians_out(dataset: Database) -> None:
+    """What the indicators ask for: the same counts, no per-request timestamps read."""
+    full = _compute(dataset, by="district")
+    counts = _compute(dataset, by="district", medians=False)
+    assert _numbers(counts.total)[:6] == _numbers(full.total)[:6] == TOTAL[:6]
+    assert counts.total.median_hours_to_settle is None
+    assert counts.total.median_working_days_to_settle is None
+    assert counts.total.overdue_open == full.total.overdue_open

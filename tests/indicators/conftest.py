@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
 
 from ioc.core.models import Place
 from ioc.indicators import periods
@@ -27,3 +30,9 @@ def province(session: Session) -> Place:
     found = session.scalar(select(Place).where(Place.level == "province"))
     assert found is not None
     return found
+
+
+@pytest.fixture
+def client(app_factory: Callable[..., TestClient]) -> TestClient:
+    """A server whose recomputation rounds follow each other closely, so each step shows."""
+    return app_factory(indicators_recompute_seconds=0.1)

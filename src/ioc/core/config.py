@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     ingest_command_seconds: float = Field(
         default=60.0, gt=0, description="a command the device has not answered by then expires"
     )
+    indicators_recompute_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="computed indicators are recomputed from new events at most this often",
+    )
     device_simulator: bool = Field(
         default=False, description="stream the simulated Hòa Bình city devices (set by `ioc demo`)"
     )

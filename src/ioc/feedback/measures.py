@@ -198,6 +198,7 @@ def _groups(
     where: list[ColumnElement[bool]],
     key: Column,
     now: dt.datetime,
+    medians: bool = True,
 ) -> dict[str | None, Measures]:
     settled = and_(
         FeedbackRequest.status.in_(sorted(SETTLED_STATUSES)),
@@ -218,6 +219,8 @@ def _groups(
     for row in session.execute(counts.group_by(k)):
         received, settled_n, on_time_n, rated, satisfied, overdue = (int(v) for v in row[1:])
         out[row[0]] = Measures(received, settled_n, on_time_n, rated, satisfied, overdue)
+    if not medians:
+        return out
     calendar = default_calendar()
     spans = select(k, FeedbackRequest.requested_at, FeedbackRequest.settled_at).where(
         *where, settled
@@ -295,8 +298,14 @@ def compute(
     start: dt.date | None = None,
     end: dt.date | None = None,
     now: dt.datetime | None = None,
+    medians: bool = True,
 ) -> Report:
-    """The measures of the requests inside ``scope`` received from ``start`` to ``end``."""
+    """The measures of the requests inside ``scope`` received from ``start`` to ``end``.
+
+    ``medians=False`` leaves the medians out (None): they need every settled request's
+    timestamps and the holiday calendar, while the counts are one SQL aggregate — what a
+    caller wanting only counts and percentages (the indicators) should ask for.
+    """
     if by not in GROUPINGS:
         raise Invalid("by", f"choose from {', '.join(GROUPINGS)}")
     if period not in PERIODS:
@@ -307,7 +316,7 @@ def compute(
         where.append(FeedbackRequest.requested_at >= lower)
     if upper is not None:
         where.append(FeedbackRequest.requested_at < upper)
-    fine = _groups(session, where, _fine_key(session, by, period), now or utcnow())
+    fine = _groups(session, where, _fine_key(session, by, period), now or utcnow(), medians)
     if by in ("district", "commune"):
         rollup = _place_rollup(session, fine, by)
         grouped: dict[str | None, Measures] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, bindparam, insert, select
+from sqlalchemy import ColumnElement, bindparam, insert, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ioc.core import audit, place_index, refdata
@@ -29,6 +29,7 @@ from ioc.feedback.models import (
     CHANNELS,
     EXTERNAL_ID_LENGTH,
     OPEN_STATUSES,
+    OPEN_WHERE,
     FeedbackNote,
     FeedbackRequest,
     FeedbackService,
@@ -50,14 +51,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "duplicate": frozenset(),
 }
 _r = FeedbackRequest.__table__.c
-# The nearby open requests of a service in a window, built once. The statuses are literals,
-# not bound values, so that SQLite's planner (and PostgreSQL's generic plans) can match the
-# partial index on open requests.
+# The nearby open requests of a service in a window, built once. The statuses are the partial
+# index's own WHERE text, not bound values, so that SQLite's planner (and PostgreSQL's generic
+# plans) can match the partial index on open requests.
 _NEARBY_OPEN = select(_r.id, _r.lat, _r.lon).where(
     _r.service_code == bindparam("service_code"),
-    _r.status.in_(
-        bindparam("open_statuses", sorted(OPEN_STATUSES), expanding=True, literal_execute=True)
-    ),
+    text(OPEN_WHERE),  # compiled once, not an IN list rendered at each execution
     _r.lat.between(bindparam("south"), bindparam("north")),
     _r.lon.between(bindparam("west"), bindparam("east")),
     _r.requested_at.between(bindparam("since"), bindparam("until")),
@@ -453,7 +452,12 @@ def submit(
     make_transient_to_detached(req)  # as if loaded: no pending changes, no second INSERT
     session.add(req)  # persistent and clean, so the caller may go on to change it
     _event(
-        session, "feedback.created", req, at_once=True, likely_duplicate_of=req.likely_duplicate_of
+        session,
+        "feedback.created",
+        req,
+        at_once=True,
+        likely_duplicate_of=req.likely_duplicate_of,
+        requested_at=now.isoformat(),
     )
     return Submitted(req, token)
 

@@ -55,7 +55,7 @@ def _feedback_totals(session: Session, place: Place, first: dt.date, last: dt.da
     from ioc.feedback import measures, service
 
     clause = service.visible(_system(session, place))
-    report = measures.compute(session, clause, by="channel", start=first, end=last)
+    report = measures.compute(session, clause, by="channel", start=first, end=last, medians=False)
     return report.total
 
 
@@ -77,7 +77,10 @@ def _feedback_touches(session: Session, event: Event) -> list[Touch]:
         return []
     days = [local_day(event.time)]
     request_id = event.data.get("id")
-    if isinstance(request_id, int):
+    received = event.data.get("requested_at")  # feedback.created says it: no query needed
+    if isinstance(received, str):
+        days.append(local_day(dt.datetime.fromisoformat(received)))
+    elif isinstance(request_id, int):
         try:
             req = service.get_request(session, request_id, _SYSTEM_ADMIN)
         except NotFound:

@@ -8,7 +8,9 @@ the computation says the event concerns. ``rebuild`` recomputes every cell of ch
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -44,6 +46,7 @@ def _deep_enough(place: Place, indicator: Indicator) -> bool:
 def recompute(session: Session, cells: set[Cell]) -> int:
     """Recompute and store each cell; returns how many."""
     indicators = {i.code: i for i in _computed(session)}
+    results = []
     for cell in sorted(cells, key=lambda c: (c.code, c.place_code, c.period)):
         indicator = indicators[cell.code]
         computation = COMPUTATIONS[indicator.computation or ""]
@@ -51,30 +54,49 @@ def recompute(session: Session, cells: set[Cell]) -> int:
         if place is None:
             continue
         first, last = periods.bounds(cell.period)
-        numerator, denominator = computation.compute(session, place, first, last)
+        results.append((cell, *computation.compute(session, place, first, last)))
+    # Every read first, then the writes: on SQLite the write lock is taken at the first
+    # write and held to the commit, so the reports and devices writing meanwhile wait only
+    # for these few rows, not for the whole computation.
+    for cell, numerator, denominator in results:
         store_computed(session, cell, numerator, denominator)
     return len(cells)
 
 
-def cells_of(session: Session, event: Event) -> set[Cell]:
+@dataclass
+class _Batch:
+    """What the events of one batch share: the indicators of each event type, place chains."""
+
+    indicators: dict[tuple[str, ...], list[Indicator]] = field(default_factory=dict)
+    chains: dict[str, list[Place]] = field(default_factory=dict)
+
+
+def cells_of(session: Session, event: Event, batch: _Batch | None = None) -> set[Cell]:
     """The cells an event may have changed: its places and their ancestors, its periods."""
     names = wanted_by(event.type)
     if not names:
         return set()
+    batch = batch or _Batch()
+    key = tuple(names)
+    if key not in batch.indicators:
+        batch.indicators[key] = _computed(session, names)
+    chains = batch.chains
     cells: set[Cell] = set()
-    chains: dict[str, list[Place]] = {}
-    for indicator in _computed(session, names):
-        touches = COMPUTATIONS[indicator.computation or ""].touches(session, event)
-        for place_code, day in touches:
+    touched: dict[object, list[tuple[str, dt.date]]] = {}
+    for indicator in batch.indicators[key]:
+        computation = COMPUTATIONS[indicator.computation or ""]
+        if computation.touches not in touched:  # indicators sharing a source ask once
+            touched[computation.touches] = computation.touches(session, event)
+        for place_code, day in touched[computation.touches]:
             if place_code not in chains:
                 place = session.get(Place, place_code)
                 codes = place.path.split("/") if place is not None else []
                 chains[place_code] = list(
                     session.scalars(select(Place).where(Place.code.in_(codes)))
                 )
-            key = periods.key_of(day, indicator.period)
+            period = periods.key_of(day, indicator.period)
             cells.update(
-                Cell(indicator.code, at.code, key)
+                Cell(indicator.code, at.code, period)
                 for at in chains[place_code]
                 if _deep_enough(at, indicator)
             )
@@ -85,8 +107,9 @@ def on_events(database: Database, events: list[Event]) -> int:
     """Recompute, once each, the cells a batch of events touched, in one transaction."""
     with database.session(ACTOR) as session:
         cells: set[Cell] = set()
+        batch = _Batch()
         for event in events:
-            cells |= cells_of(session, event)
+            cells |= cells_of(session, event, batch)
         return recompute(session, cells)
 
 
@@ -110,8 +133,9 @@ async def recompute_task(app: FastAPI) -> None:
     """Background task: follow the events computed indicators depend on until the server stops.
 
     Handlers only queue events; one worker takes everything queued at once and recomputes
-    each touched cell once, so a burst (a relay catching up, an import) costs a few cells,
-    not a recomputation per event. A crash loses at most the queued batch's recomputation;
+    each touched cell once, at most every ``IOC_INDICATORS_RECOMPUTE_SECONDS``, so a burst (a
+    relay catching up, an import, a stream of reports) costs a few cells, not a
+    recomputation per event. A crash loses at most the queued batch's recomputation;
     ``ioc indicators recompute`` restores it.
     """
     bus: Bus = app.state.bus
@@ -122,9 +146,13 @@ async def recompute_task(app: FastAPI) -> None:
     async def handle(event: Event) -> None:
         queue.put_nowait(event)
 
+    interval: float = app.state.settings.indicators_recompute_seconds
+    loop = asyncio.get_running_loop()
+
     async def work() -> None:
         while True:
             batch = [await queue.get()]
+            started = loop.time()
             while not queue.empty():
                 batch.append(queue.get_nowait())
             job = asyncio.ensure_future(asyncio.to_thread(on_events, database, batch))
@@ -135,6 +163,9 @@ async def recompute_task(app: FastAPI) -> None:
                 raise
             except Exception:
                 log.exception("recomputing indicators after %d event(s) failed", len(batch))
+            # Rounds are spaced: under a stream of reports the events of the wait make one
+            # batch, rather than a recomputation competing with every write for the database.
+            await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
 
     worker = asyncio.create_task(work(), name="indicators-recompute")
     subs: list[Subscription] = []
