@@ -22,21 +22,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
-import os
 import random
 import sqlite3
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import create_engine, text
+from scratch import scratch_database
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -54,9 +50,6 @@ ASGI = Callable[
     [dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
     Awaitable[None],
 ]
-PG_ADMIN_URL = os.environ.get(
-    "IOC_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BASE = "/ngsi-ld/v1/entities"
 DEFAULT_VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
 DIMMING = DEFAULT_VOCAB + "dimmingLevel"
@@ -86,25 +79,6 @@ def streetlight(i: int) -> dict[str, Any]:
             "object": f"urn:ngsi-ld:StreetlightGroup:hb-{i // 50:03d}",
         },
     }
-
-
-@contextlib.contextmanager
-def scratch_database(backend: str) -> Iterator[str]:
-    """A new, empty database of ``backend`` for this run; gone afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"ioc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 # --- the bare baseline --------------------------------------------------------------------------

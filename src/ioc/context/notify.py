@@ -178,7 +178,7 @@ class Notifier:
         wanted = [
             c
             for c in index.candidates(tenant, entity_type)
-            if c.wants(kind, entity_id, written, now)
+            if c.wants(kind, entity_id, written, now, event.time)
         ]
         if not wanted:
             return

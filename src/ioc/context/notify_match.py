@@ -56,14 +56,19 @@ class Compiled:
     expires_at: dt.datetime | None
     terms: TermMap
     context: Any  # named in the notification's Link or @context
+    since: dt.datetime  # when it was made: earlier changes, relayed late, are not its business
 
     @property
     def key(self) -> tuple[str, str]:
         return self.tenant, self.id
 
-    def wants(self, kind: str, entity_id: str, written: list[str], now: dt.datetime) -> bool:
-        """Could this change concern the subscription? (before reading the entity)"""
+    def wants(
+        self, kind: str, entity_id: str, written: list[str], now: dt.datetime, at: dt.datetime
+    ) -> bool:
+        """Could this change, made ``at``, concern the subscription? (before reading the entity)"""
         if kind not in self.kinds or (self.expires_at is not None and self.expires_at <= now):
+            return False
+        if at < self.since:
             return False
         if self.selectors and not any(s.matches(entity_id) for s in self.selectors):
             return False
@@ -130,6 +135,7 @@ def compile_row(row: Subscription, broker: Broker) -> Compiled:
         expires_at=row.expires_at,
         terms=terms,
         context=context,
+        since=row.created_at,
     )
 
 
