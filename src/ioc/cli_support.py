@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import getpass
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -87,3 +88,26 @@ def require_migrated(db: Database) -> None:
             f"this version of ioc needs {head}: run `ioc migrate` first"
         )
         raise typer.Exit(1)
+
+
+class RowProblem(Protocol):
+    """A rejected row of an import: where, which field, why."""
+
+    @property
+    def row(self) -> int: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+def print_rejected(errors: Sequence[RowProblem], source: str, limit: int | None = None) -> None:
+    """The rejected rows of an import as one table (the first ``limit``, then a count)."""
+    if not errors:
+        return
+    table = Table("row", "field", "problem", title=f"rejected rows of {source}")
+    for error in errors[:limit]:
+        table.add_row(str(error.row), error.field, error.message)
+    console.print(table)
+    if limit is not None and len(errors) > limit:
+        console.print(f"… and {len(errors) - limit} more problems")

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ioc.cli_support import console, err, migrated_database, operator_errors, session_for
+from ioc.cli_support import (
+    console,
+    err,
+    migrated_database,
+    operator_errors,
+    print_rejected,
+    session_for,
+)
 
 app = typer.Typer(
     help="Citizen feedback: bulk import, escalation of overdue requests, the catalogue.",
@@ -42,11 +49,7 @@ def import_file(
         )
         if not dry_run:
             session.commit()
-    if report.errors:
-        table = Table("row", "field", "problem", title=f"rejected rows of {file.name}")
-        for error in report.errors:
-            table.add_row(str(error.row), error.field, error.message)
-        console.print(table)
+    print_rejected(report.errors, file.name)
     verb = "would store" if dry_run else "stored"
     console.print(
         f"{report.received} rows: {verb} [bold]{len(report.stored)}[/], "

@@ -10,7 +10,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ioc.cli_support import console, err, migrated_database, operator_errors, session_for
+from ioc.cli_support import (
+    console,
+    err,
+    migrated_database,
+    operator_errors,
+    print_rejected,
+    session_for,
+)
 
 app = typer.Typer(
     help="Public services: dossier imports, the procedure catalogue, on-time measures.",
@@ -47,13 +54,7 @@ def import_file(
         )
         if not dry_run:
             session.commit()
-    if report.errors:
-        shown = Table("row", "field", "problem", title=f"rejected rows of {file.name}")
-        for error in report.errors[:200]:
-            shown.add_row(str(error.row), error.field, error.message)
-        console.print(shown)
-        if len(report.errors) > 200:
-            console.print(f"… and {len(report.errors) - 200} more problems")
+    print_rejected(report.errors, file.name, limit=200)
     verb = "would create" if dry_run else "created"
     console.print(
         f"{report.received} rows: {verb} [bold]{report.created}[/], updated {report.updated}, "
