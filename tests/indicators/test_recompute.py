@@ -143,4 +143,25 @@ def test_an_import_tally_names_the_cells_it_changed(demo_db: Database) -> None:
         ("DVC-DUNGHAN", prov, "2025-Q3"),
         ("DVC-DUNGHAN", district.code, "2025-Q4"),
         ("DVC-DUNGHAN", prov, "2025-Q4"),
+        ("DVC-TRUCTUYEN", district.code, "2025-Q2"),  # received: the online share's cells
+        ("DVC-TRUCTUYEN", prov, "2025-Q2"),
     }
+
+
+def test_many_places_at_once_equal_each_place_alone(demo_db: Database) -> None:
+    """The grouped feedback query rolled up in Python gives every place what its own query does."""
+    from ioc.indicators.computations import COMPUTATIONS
+
+    with demo_db.session() as session:
+        places = list(session.scalars(select(Place).order_by(Place.code)))
+        # the demo's two weeks of reports end today: the quarter of a week ago holds most
+        week_ago = periods.local_day(dt.datetime.now(dt.UTC)) - dt.timedelta(days=7)
+        first, last = periods.bounds(periods.key_of(week_ago, "quarter"))
+        for name in ("feedback_settled", "feedback_satisfaction"):
+            computation = COMPUTATIONS[name]
+            assert computation.compute_many is not None
+            many = computation.compute_many(session, places, first, last, {})
+            alone = {p.code: computation.compute(session, p, first, last) for p in places}
+            assert many == alone
+            assert many[province(session).code][1] > 500  # a week or more of ~150 a day
+            assert sum(1 for ratio in many.values() if ratio[1] > 0) > 100  # communes too

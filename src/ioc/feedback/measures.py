@@ -289,6 +289,35 @@ def _fill_periods(
         fine.setdefault(key, Measures())
 
 
+def _received_between(
+    scope: ColumnElement[bool], start: dt.date | None, end: dt.date | None
+) -> list[ColumnElement[bool]]:
+    lower, upper = day_bounds(start, end)
+    where = [scope]
+    if lower is not None:
+        where.append(FeedbackRequest.requested_at >= lower)
+    if upper is not None:
+        where.append(FeedbackRequest.requested_at < upper)
+    return where
+
+
+def counts_by_place(
+    session: Session,
+    scope: ColumnElement[bool],
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime | None = None,
+) -> dict[str | None, Measures]:
+    """The counts (no medians) of the requests inside ``scope`` received from ``start`` to
+    ``end``, by the place code each request carries (its commune, or coarser when unknown).
+
+    One grouped query answers for every place of a tree at once: a caller rolls the codes up
+    to districts and the province itself, as the indicators do for a whole period.
+    """
+    where = _received_between(scope, start, end)
+    return _groups(session, where, FeedbackRequest.place_code, now or utcnow(), medians=False)
+
+
 def compute(
     session: Session,
     scope: ColumnElement[bool],
@@ -310,12 +339,7 @@ def compute(
         raise Invalid("by", f"choose from {', '.join(GROUPINGS)}")
     if period not in PERIODS:
         raise Invalid("period", f"choose from {', '.join(PERIODS)}")
-    lower, upper = day_bounds(start, end)
-    where = [scope]
-    if lower is not None:
-        where.append(FeedbackRequest.requested_at >= lower)
-    if upper is not None:
-        where.append(FeedbackRequest.requested_at < upper)
+    where = _received_between(scope, start, end)
     fine = _groups(session, where, _fine_key(session, by, period), now or utcnow(), medians)
     if by in ("district", "commune"):
         rollup = _place_rollup(session, fine, by)

@@ -44,17 +44,31 @@ def _deep_enough(place: Place, indicator: Indicator) -> bool:
 
 
 def recompute(session: Session, cells: set[Cell]) -> int:
-    """Recompute and store each cell; returns how many."""
+    """Recompute and store each cell; returns how many.
+
+    Cells of one computation and period are computed together where the computation can
+    (``compute_many``: one grouped query for every place), otherwise one by one.
+    """
     indicators = {i.code: i for i in _computed(session)}
-    results = []
+    together: dict[tuple[str, str], list[tuple[Cell, Place]]] = {}
     for cell in sorted(cells, key=lambda c: (c.code, c.place_code, c.period)):
-        indicator = indicators[cell.code]
-        computation = COMPUTATIONS[indicator.computation or ""]
         place = session.get(Place, cell.place_code)
-        if place is None:
-            continue
-        first, last = periods.bounds(cell.period)
-        results.append((cell, *computation.compute(session, place, first, last)))
+        if place is not None:
+            name = indicators[cell.code].computation or ""
+            together.setdefault((name, cell.period), []).append((cell, place))
+    results: list[tuple[Cell, float, float]] = []
+    memo: dict[object, object] = {}
+    for (name, period), members in together.items():
+        computation = COMPUTATIONS[name]
+        first, last = periods.bounds(period)
+        if computation.compute_many is not None:
+            places = list({place.code: place for _, place in members}.values())
+            ratios = computation.compute_many(session, places, first, last, memo)
+            results.extend((cell, *ratios[place.code]) for cell, place in members)
+        else:
+            results.extend(
+                (cell, *computation.compute(session, place, first, last)) for cell, place in members
+            )
     # Every read first, then the writes: on SQLite the write lock is taken at the first
     # write and held to the commit, so the reports and devices writing meanwhile wait only
     # for these few rows, not for the whole computation.
