@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ioc.context.errors import BadRequestData, OperationNotSupported
-from ioc.context.geo import check_geometry
+from ioc.context.geo import checked_bbox
 from ioc.context.jsonld import NGSI_LD, TermMap
 from ioc.context.models import ID_LENGTH
 
@@ -111,7 +111,7 @@ def _value(kind: str, member: str, value: Any, field: str, terms: TermMap) -> An
     if kind == "Relationship":
         return _relationship_object(value, f"{field}.object")
     if kind == "GeoProperty":
-        check_geometry(value, f"{field}.value")
+        checked_bbox(value, f"{field}.value")
     elif kind == "LanguageProperty":
         if not isinstance(value, dict) or not all(
             isinstance(v, str | list) for v in value.values()
@@ -151,8 +151,9 @@ def parse_instance(
     explicit = raw.get("type")
     if isinstance(explicit, str) and explicit.startswith(NGSI_LD):
         explicit = explicit[len(NGSI_LD) :]
-    inferred = next((INFERRED_TYPE[k] for k in INFERRED_TYPE if k in raw), None)
-    kind = explicit or kind_now or inferred
+    kind = explicit or kind_now
+    if not kind:  # a member names the type (value, object, languageMap…)
+        kind = next((INFERRED_TYPE[k] for k in raw if k in INFERRED_TYPE), None)
     out: Instance = {}
     if kind is None:
         if not partial:
@@ -168,7 +169,7 @@ def parse_instance(
             out["type"] = kind
         if member in raw or not partial or (explicit and explicit != kind_now):
             out[member] = _value(kind, member, raw.get(member), field, terms)
-        stray = [m for m in INFERRED_TYPE if m in raw and m != member]
+        stray = [m for m in raw if m in INFERRED_TYPE and m != member]
         if stray:
             raise BadRequestData(f"{field}: a {kind} has no {stray[0]!r} member")
     for key in ("observedAt",):

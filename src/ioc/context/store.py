@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.dml import UpdateBase
 
-from ioc.context.geo import LOCATION, SRID, bbox, check_geometry
+from ioc.context.geo import LOCATION, SRID, checked_bbox
 from ioc.context.models import Entity, Tenant
 
 ENTITIES: Table = Entity.__table__  # type: ignore[assignment]
@@ -116,7 +116,7 @@ class Location:
         value = instance.get("value")
         if instance.get("type") != "GeoProperty" or value is None:
             return cls()
-        return cls(dumps(value), bbox(check_geometry(value, name)))
+        return cls(dumps(value), checked_bbox(value, name))
 
     def params(self) -> dict[str, Any]:
         box = self.box or (None, None, None, None)
