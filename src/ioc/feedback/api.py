@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from ioc.core.auth import Principal
 from ioc.core.db import utcnow
@@ -25,8 +24,8 @@ from ioc.core.deps import (
     SettingsDep,
     require,
 )
-from ioc.core.problems import Invalid, Problem
 from ioc.core.schemas import Page
+from ioc.core.uploads import Upload, openapi_body, upload_reader
 from ioc.feedback import import_files, importer, measures, queue, service
 from ioc.feedback.models import FeedbackRequest, FeedbackService
 from ioc.feedback.schemas import (
@@ -53,14 +52,6 @@ from ioc.feedback.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/feedback", tags=["feedback"])
-
-CSV_TYPES = ("text/csv", "application/csv", "application/vnd.ms-excel")
-
-
-class UnsupportedMediaType(Problem):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 def _service_names(session: Session) -> dict[str, str]:
@@ -219,54 +210,10 @@ def log_call(
     )
 
 
-class Upload:
-    """The bytes of an import and their format, from a form upload or a raw body."""
-
-    def __init__(self, data: bytes, fmt: str) -> None:
-        self.data, self.fmt = data, fmt
+read_upload = upload_reader(import_files.FORMATS)
 
 
-async def read_upload(request: Request) -> Upload:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media == "multipart/form-data":
-        form = await request.form()
-        try:
-            file = form.get("file")
-            if not isinstance(file, UploadFile):
-                raise Invalid("file", "send the file in a form field named 'file'")
-            data = await file.read()
-            fmt = import_files.detect_format(file.filename, file.content_type, data)
-            return Upload(data, fmt)
-        finally:
-            await form.close()
-    if media in CSV_TYPES:
-        return Upload(await request.body(), "csv")
-    if media == "application/json":
-        return Upload(await request.body(), "json")
-    raise UnsupportedMediaType(
-        "send multipart/form-data with a 'file' field, or a text/csv or application/json body"
-    )
-
-
-IMPORT_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-            "text/csv": {"schema": {"type": "string"}},
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        },
-    }
-}
-
-
-@router.post("/import", openapi_extra=IMPORT_BODY)
+@router.post("/import", openapi_extra=openapi_body(import_files.FORMATS))
 def import_messages(
     session: SessionDep,
     settings: SettingsDep,

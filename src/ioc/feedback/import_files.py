@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ioc.core import uploads
 from ioc.core.problems import Invalid
 
 FORMATS = ("csv", "json")
@@ -48,16 +49,7 @@ class Record:
 
 def detect_format(name: str | None, content_type: str | None, data: bytes) -> str:
     """csv or json, from the file name, then the media type, then the first character."""
-    lowered = (name or "").lower()
-    for fmt in FORMATS:
-        if lowered.endswith("." + fmt):
-            return fmt
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media.endswith("json"):
-        return "json"
-    if media in ("text/csv", "application/csv", "application/vnd.ms-excel"):
-        return "csv"
-    return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") else "csv"
+    return uploads.detect_format(name, content_type, data, FORMATS)
 
 
 def parse(data: bytes, fmt: str) -> list[Record]:

@@ -10,15 +10,15 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, or_, select
-from starlette.datastructures import UploadFile
 
 from ioc.core.auth import Principal
 from ioc.core.deps import CurrentPrincipal, Limit, Offset, SessionDep, require
 from ioc.core.places import subtree_codes_stmt
-from ioc.core.problems import Forbidden, Invalid, NotFound, Problem
+from ioc.core.problems import Forbidden, Invalid, NotFound
 from ioc.core.schemas import Page
+from ioc.core.uploads import Upload, openapi_body, upload_reader
 from ioc.services import import_files, importer, measures, service
 from ioc.services.models import Dossier, ServiceProcedure
 from ioc.services.schemas import (
@@ -36,12 +36,6 @@ from ioc.services.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/services", tags=["public services"])
-
-
-class UnsupportedMediaType(Problem):
-    status = 415
-    slug = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 @router.get("/procedures")
@@ -107,37 +101,20 @@ def dossier_measures(
     return MeasuresReport(by=by, start=start, end=end, groups=groups)
 
 
-async def read_upload(request: Request) -> tuple[bytes, str]:
-    """The bytes of an import and their format, from a form field 'file' or a raw body."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media == "multipart/form-data":
-        form = await request.form()
-        try:
-            file = form.get("file")
-            if not isinstance(file, UploadFile):
-                raise Invalid("file", "send the file in a form field named 'file'")
-            data = await file.read()
-            return data, import_files.detect_format(file.filename, file.content_type, data)
-        finally:
-            await form.close()
-    known = {"text/csv": "csv", "application/json": "json", import_files.XLSX_MEDIA: "xlsx"}
-    if media in known:
-        return await request.body(), known[media]
-    raise UnsupportedMediaType(
-        "send multipart/form-data with a 'file' field, or a CSV/JSON/XLSX body"
-    )
+read_upload = upload_reader(import_files.FORMATS)
 
 
-@router.post("/import")
+@router.post("/import", openapi_extra=openapi_body(import_files.FORMATS))
 def import_dossiers(
     session: SessionDep,
     principal: Annotated[Principal, require("operator", "connector", "agency_staff")],
-    upload: Annotated[tuple[bytes, str], Depends(read_upload)],
+    upload: Annotated[Upload, Depends(read_upload)],
     dry_run: Annotated[bool, Query(description="validate only; store nothing")] = False,
 ) -> ImportReportOut:
     """A one-stop-shop export (CSV, XLSX, JSON); idempotent by code, every bad row listed."""
-    data, fmt = upload
-    report = importer.import_file(session, data, fmt, dry_run=dry_run, scope=principal.scope)
+    report = importer.import_file(
+        session, upload.data, upload.fmt, dry_run=dry_run, scope=principal.scope
+    )
     if not dry_run:
         session.commit()
     return ImportReportOut(

@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
+from ioc.core import uploads
 from ioc.core.problems import Invalid
 
 FORMATS = ("csv", "xlsx", "json")
-XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,16 +29,7 @@ class Table:
 
 def detect_format(name: str | None, content_type: str | None, data: bytes) -> str:
     """csv, xlsx or json: from the file name, then the media type, then the first bytes."""
-    lowered = (name or "").lower()
-    for fmt in FORMATS:
-        if lowered.endswith("." + fmt):
-            return fmt
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media == XLSX_MEDIA or data[:2] == b"PK":
-        return "xlsx"
-    if media.endswith("json") or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
-        return "json"
-    return "csv"
+    return uploads.detect_format(name, content_type, data, FORMATS)
 
 
 def read(data: bytes, fmt: str) -> Table:
