@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     report_push_secret: str = Field(
         default="", description="HMAC-SHA256 key signing each pushed report"
     )
+    report_push_ed25519_key: str = Field(
+        default="",
+        description="Ed25519 private key signing each push: a PEM file's path or a base64 seed",
+    )
+    report_push_key_id: str = Field(
+        default="", description="names the Ed25519 key to the receiver (default: its digest)"
+    )
     report_push_attempts: int = Field(default=5, ge=1, description="tries per push")
     report_push_backoff_seconds: float = Field(
         default=2.0, ge=0, description="first wait between tries, doubled each time"

@@ -10,9 +10,19 @@ import typer
 
 from ioc.cli_support import console, migrated_database, operator_errors
 from ioc.core.config import Settings
-from ioc.indicators import periods, push, recompute, reports, upload
+from ioc.core.problems import Invalid
+from ioc.indicators import catalogue, periods, push, recompute, reports, upload
 
 app = typer.Typer(help="Indicators: catalogue, recompute, brief, push.", no_args_is_help=True)
+
+
+@app.command("catalogue")
+@operator_errors
+def catalogue_command() -> None:
+    """Create or refresh the catalogue's indicators and targets (then recompute)."""
+    with migrated_database() as database, database.session("cli:indicators") as session:
+        changed = catalogue.install(session)
+    console.print(f"{len(catalogue.CATALOGUE)} indicators in the catalogue, {changed} changes")
 
 
 @app.command("recompute")
@@ -48,6 +58,18 @@ def push_command(period: Annotated[str, typer.Option(help="e.g. 2025-Q3")]) -> N
     )
     if delivery.status != "delivered":
         raise typer.Exit(1)
+
+
+@app.command("public-key")
+@operator_errors
+def public_key_command() -> None:
+    """Print the key id and public key of IOC_REPORT_PUSH_ED25519_KEY, for the receiver."""
+    settings = Settings()
+    if not settings.report_push_ed25519_key:
+        raise Invalid(push.KEY_SETTING, "no Ed25519 key is configured")
+    key = push.load_key(settings.report_push_ed25519_key)
+    console.print(f"key id: {push.key_id(key, settings.report_push_key_id)}")
+    console.print(push.public_pem(key), end="", markup=False, highlight=False)
 
 
 @app.command("documents")

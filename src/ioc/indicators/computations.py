@@ -22,6 +22,7 @@ from ioc.core.events import Event
 from ioc.core.models import Place
 from ioc.core.problems import NotFound
 from ioc.core.scope import Scope
+from ioc.indicators import computations_more as more
 from ioc.indicators.models import OfficialDocument
 from ioc.indicators.periods import local_day
 
@@ -218,6 +219,15 @@ COMPUTATIONS: dict[str, Computation] = {
     ),
     "documents_signed": Computation(
         documents_signed, ("indicators.documents.>",), _document_touches
+    ),
+    "streetlight_availability": Computation(
+        more.streetlight_availability, more.STREETLIGHT_EVENTS, more.streetlight_touches
+    ),
+    "services_level4": Computation(
+        more.services_level4, more.CATALOGUE_EVENTS, more.catalogue_touches
+    ),
+    "dossier_online": Computation(
+        more.dossier_online, ("dossier.created", "dossier.imported"), more.dossier_received_touches
     ),
 }
 

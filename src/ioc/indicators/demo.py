@@ -24,7 +24,7 @@ TOTALS = {
 # Means of the latest quarter, the step per quarter toward it, and the spread between districts.
 MEANS = {
     "GRDP-GROWTH": (7.6, 0.1, 1.2), "VT-BTS": (95.8, 0.4, 3.0), "MT-RAC": (88.0, 0.8, 6.0),
-    "CDS-DVC-MUC4": (82.0, 4.0, 0.0), "CDS-CSDL": (90.0, 3.0, 0.0),
+    "CDS-CSDL": (90.0, 3.0, 0.0),
     "CDS-THANHTRA": (38.0, 3.0, 0.0), "CDS-KTS": (14.5, 0.7, 0.0),
 }  # fmt: skip
 

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioc.core.audit import record
+from ioc.core.events import emit
 from ioc.services.models import ServiceProcedure
+from ioc.services.online import CATALOGUE_CHANGED
 from ioc.services.procedure_data import SECTORS, Item, Sector
 
 TARGET_SIZE = 273  # Hòa Bình's portal: 273 level-3 services …
@@ -92,4 +94,5 @@ def seed_catalogue(session: Session) -> int:
     session.flush()
     if new:
         record(session, "seed", "service_procedures", "catalogue", after={"created": len(new)})
+        emit(session, CATALOGUE_CHANGED, {"created": len(new)})  # level-4 share follows it
     return len(new)
