@@ -19,15 +19,17 @@ from sqlalchemy import (
     Connection,
     Table,
     Text,
+    any_,
     bindparam,
     cast,
     delete,
     func,
+    literal,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context.geo import LOCATION, SRID, checked_bbox
@@ -271,10 +273,13 @@ class Store:
         found: dict[str, Stored] = {}
         for first in range(0, len(ids), 1000):
             chunk = ids[first : first + 1000]
-            query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
-            if self.postgres:
+            if self.postgres:  # one array parameter: the same SQL text (and plan) every time
+                named = E.id == any_(literal(chunk, ARRAY(E.id.type)))
+                query = select(*self.columns).where(E.tenant == tenant, named)
                 query = query.order_by(E.id).with_for_update()
-            found.update((row.id, self.row(row)) for row in conn.execute(query))
+            else:
+                query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
+            found.update((row.id, self.row(row)) for row in conn.execute(query).all())
         return found
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -41,11 +42,13 @@ def validate_pattern(pattern: str) -> None:
     _check_tokens(pattern, "event pattern", wildcards=True)
 
 
+@functools.lru_cache(maxsize=8192)  # a few dozen types, published thousands of times a second
 def validate_type(type_: str) -> None:
     """Refuse an event type that is not a literal subject (no wildcards, no empty tokens)."""
     _check_tokens(type_, "event type", wildcards=False)
 
 
+@functools.lru_cache(maxsize=8192)
 def matches(pattern: str, type_: str) -> bool:
     """Whether ``type_`` matches a NATS-style ``pattern`` (``*`` one token, ``>`` the rest)."""
     wanted, tokens = pattern.split("."), type_.split(".")

@@ -8,7 +8,18 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import Connection, Row, event, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Row,
+    any_,
+    event,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from ioc.core.bus import Bus
@@ -101,7 +112,7 @@ class OutboxRelay:
             stmt = stmt.with_for_update(skip_locked=True)
         conn = self.database.dedicated("outbox").connect()
         try:
-            rows = list(conn.execute(stmt))
+            rows = list(conn.execute(stmt).all())
         except BaseException:
             conn.close()
             raise
@@ -114,7 +125,10 @@ class OutboxRelay:
         """Stamp the published rows in one statement, commit, and give the connection back."""
         try:
             if ids:
-                stamp = update(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                which: ColumnElement[bool] = OutboxEvent.id.in_(ids)
+                if self.database.dialect == "postgresql":  # one array: one cached statement
+                    which = OutboxEvent.id == any_(literal(ids, ARRAY(BigInteger)))
+                stamp = update(OutboxEvent).where(which)
                 conn.execute(stamp.values(published_at=utcnow()))
                 conn.commit()
         finally:
