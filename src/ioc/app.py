@@ -40,6 +40,8 @@ ROUTERS = (
     "ioc.devices.api:routers",
     "ioc.services.api:router",
     "ioc.indicators.api:router",
+    "ioc.gis.ogcapi:router",
+    "ioc.gis.api:router",
 )
 
 # Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities,

@@ -23,6 +23,7 @@ from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.devices.cli import app as devices_app
 from ioc.feedback.cli import app as feedback_app
+from ioc.gis.cli import app as gis_app
 from ioc.indicators.cli import app as indicators_app
 from ioc.indicators.cli import report_command
 from ioc.ingest.cli import app as ingest_app
@@ -57,6 +58,7 @@ app.add_typer(devices_app, name="devices")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(services_app, name="services")
 app.add_typer(indicators_app, name="indicators")
+app.add_typer(gis_app, name="gis")
 app.command("report")(report_command)
 
 

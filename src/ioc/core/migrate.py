@@ -27,9 +27,12 @@ MODEL_MODULES = (
     "ioc.devices.models",
     "ioc.services.models",
     "ioc.indicators.models",
+    "ioc.gis.models",
 )
 # Tables the PostGIS extension owns; migrations must never try to drop them.
 EXTENSION_TABLES = frozenset({"spatial_ref_sys", "geometry_columns", "geography_columns"})
+# SQLite R*Tree indexes a migration builds beside a table (ioc.gis: "<table>_rtree").
+SQLITE_RTREE = "_rtree"
 
 
 def import_models() -> None:
@@ -49,6 +52,8 @@ def include_object(
     """
     if type_ == "table" and reflected and name in EXTENSION_TABLES:
         return False
+    if type_ == "table" and reflected and name is not None and SQLITE_RTREE in name:
+        return False  # an SQLite R*Tree virtual table (and its shadow tables): no model's
     conditional = getattr(obj, "_ddl_if", None) is not None
     return not (type_ == "index" and not reflected and compare_to is None and conditional)
 

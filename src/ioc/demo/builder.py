@@ -42,6 +42,7 @@ DEMO_STEPS: list[str] = [
     "ioc.simulate.demo:devices_step",
     "ioc.services.demo:services_step",
     "ioc.indicators.demo:indicators_step",
+    "ioc.gis.demo:gis_step",
 ]
 
 

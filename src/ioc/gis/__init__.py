@@ -1,0 +1,1 @@
+"""GIS and land information: layers, parcels (iLIS), planning zones; OGC API – Features."""
