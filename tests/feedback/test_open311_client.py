@@ -7,19 +7,16 @@ if its idea of GeoReport v2 and ours differ, this fails. It does not post (the p
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from ioc.app import create_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
 from tests.feedback.open311_support import PREFIX, seed_request
+from tests.live import serve
 
 georeport = pytest.importorskip("georeport")
 
@@ -28,22 +25,8 @@ georeport = pytest.importorskip("georeport")
 def live_url(catalogue: Database) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread, for this test."""
     app = create_app(Settings(database_url=catalogue.url), database=catalogue)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}{PREFIX}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(app) as url:
+        yield url + PREFIX
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from ioc.app import create_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
+from tests.live import serve
 
 features_module = pytest.importorskip("owslib.ogcapi.features")
 
@@ -21,22 +18,8 @@ features_module = pytest.importorskip("owslib.ogcapi.features")
 def live_url(demo_db: Database) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread."""
     app = create_app(Settings(database_url=demo_db.url), database=demo_db)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}/ogcapi/"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(app) as url:
+        yield url + "/ogcapi/"
 
 
 def test_owslib_reads_collections_and_items(live_url: str) -> None:

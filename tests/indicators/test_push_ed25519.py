@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import base64
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from starlette.applications import Starlette
@@ -26,6 +22,7 @@ from ioc.core.db import Database
 from ioc.core.problems import Invalid
 from ioc.indicators import push
 from tests.indicators.conftest import last_quarter
+from tests.live import serve
 
 SEED = bytes(range(32))
 SEED_B64 = base64.b64encode(SEED).decode()
@@ -55,21 +52,8 @@ def receiver() -> Iterator[tuple[str, Receiver]]:
     public = Ed25519PrivateKey.from_private_bytes(SEED).public_key()
     state = Receiver({"hoabinh-2025": public})
     app = Starlette(routes=[Route("/reports", state.post, methods=["POST"])])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/reports", state
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(app, lifespan="off") as url:
+        yield f"{url}/reports", state
 
 
 def test_push_signed_with_ed25519_only_is_verified_by_the_receiver(

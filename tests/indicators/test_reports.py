@@ -5,15 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -31,6 +27,7 @@ from ioc.indicators import push
 from ioc.indicators.models import Indicator, ReportDelivery
 from ioc.indicators.queries import drill
 from tests.indicators.conftest import last_quarter, province
+from tests.live import serve
 
 SECRET = "a-test-signing-secret"
 
@@ -124,22 +121,8 @@ class Receiver:
 def receiver() -> Iterator[tuple[str, Receiver]]:
     state = Receiver(failures=2)
     app = Starlette(routes=[Route("/reports", state.post, methods=["POST"])])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    try:
-        yield f"http://127.0.0.1:{port}/reports", state
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(app, lifespan="off") as url:
+        yield f"{url}/reports", state
 
 
 def test_push_retries_with_backoff_and_is_logged(
