@@ -23,8 +23,8 @@ from ioc.core.db import utcnow
 from ioc.core.models import Place
 from ioc.demo.builder import DemoContext
 from ioc.gis import geometry as geo
+from ioc.gis.demo_layers import bridges, roads, telecom
 from ioc.gis.demo_layers import offset as _offset
-from ioc.gis.demo_layers import roads, telecom
 from ioc.gis.models import PARCELS, ZONES, LandParcel, ParcelChange
 from ioc.gis.parcels import area_m2, parcel_key
 
@@ -226,7 +226,9 @@ def gis_step(ctx: DemoContext) -> None:
             )
         )
         zones, written = cadastre(session, communes)
-        features = telecom(session, province) + roads(session, communes)
+        features = (
+            telecom(session, province) + roads(session, communes) + bridges(session, communes)
+        )
         ctx.notes.append(
             f"GIS: {written:,} parcels in {zones} planning zones of {city.name}; "
             f"{features} infrastructure features"

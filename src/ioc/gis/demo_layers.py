@@ -270,3 +270,39 @@ def roads(session: Session, communes: list[Place], per_side: int = 12) -> int:
         power,
     )
     return len(streets) + len(water) + len(power)
+
+
+def bridges(session: Session, communes: list[Place]) -> int:
+    """A bridge where the street between two neighbouring wards meets: the Đà and its streams
+    divide Hòa Bình city, so its wards are joined by bridges (positions synthetic)."""
+    rng = random.Random(SEED + 2)
+    located = sorted(
+        (p for p in communes if p.lat is not None and p.lon is not None),
+        key=lambda p: (p.lon, p.lat),
+    )
+    rows: list[Row] = []
+    for a, b in zip(located, located[1:], strict=False):
+        assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
+        rows.append(
+            (
+                f"CAU-{a.code}-{b.code}",
+                Point((a.lon + b.lon) / 2, (a.lat + b.lat) / 2),
+                {
+                    "name": f"Cầu {a.short_name} – {b.short_name}",
+                    "span_m": str(rng.choice((24, 33, 42, 66, 120, 180))),
+                    "load_t": str(rng.choice((13, 18, 30))),
+                    "built": str(rng.randint(1975, 2022)),
+                    "synthetic": "position",
+                },
+                a.code,
+            )
+        )
+    if rows:
+        _layer(
+            session,
+            "bridges",
+            "Bridges",
+            "Bridges joining the wards of Hòa Bình city (synthetic positions and spans).",
+            rows,
+        )
+    return len(rows)
