@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
+from pyogrio.raw import write
 from shapely.geometry import LineString, Point, box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -197,3 +200,30 @@ def test_boundaries_naming_unknown_places_import_nothing(session: Session, tmp_p
     with pytest.raises(Invalid) as caught:
         importer.import_file(session, path, "communes", boundaries="ma_xa")
     assert "no place" in caught.value.errors[1]["message"]
+
+
+def test_a_geopackage_of_several_layers_names_the_one_to_import(
+    session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "quy_hoach.gpkg"
+    ogr_file(path, [box(105.33, 20.81, 105.34, 20.82)], ["Z1"], "EPSG:4326", "GPKG")
+    write(  # a second layer in the same file
+        str(path),
+        geometry=np.array([shapely.to_wkb(Point(105.335, 20.815))], dtype=object),
+        field_data=[np.array(["Mốc 1"], dtype=object)],
+        fields=["name"],
+        geometry_type="Point",
+        crs="EPSG:4326",
+        driver="GPKG",
+        layer="moc_gioi",
+        append=False,
+    )
+    with pytest.raises(Invalid) as caught:
+        importer.import_file(session, path, "zones-two")
+    assert caught.value.field == "source_layer" and "moc_gioi" in caught.value.detail
+    with pytest.raises(Invalid) as caught:
+        importer.import_file(session, path, "zones-two", source_layer="rivers")
+    assert caught.value.field == "source_layer"
+    report = importer.import_file(session, path, "marks-two", source_layer="moc_gioi")
+    assert (report.format, report.imported) == ("gpkg", 1)
+    assert session.get(GisLayer, "zones-two") is None  # nothing half-made by the refusals

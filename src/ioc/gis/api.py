@@ -87,6 +87,9 @@ async def import_layer(
     boundaries: Annotated[str | None, Query(description="property holding GSO place codes")] = None,
     skip_invalid: bool = False,
     dry_run: bool = False,
+    source_layer: Annotated[
+        str | None, Query(description="the layer of a GeoPackage holding several")
+    ] = None,
 ) -> ImportReportOut:
     """GeoJSON, zipped Shapefile, GeoPackage or CSV as a new or replacement layer, all or none."""
     importer.check_layer_id(layer_id)
@@ -100,6 +103,7 @@ async def import_layer(
             report = importer.import_file(
                 session, path, layer_id, filename=name, title=title, crs=crs, replace=replace,
                 boundaries=boundaries, skip_invalid=skip_invalid, dry_run=dry_run,
+                source_layer=source_layer,
             )  # fmt: skip
             if not dry_run:
                 session.commit()

@@ -47,6 +47,9 @@ def import_file(
         bool, typer.Option(help="Import the good features, list the bad.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Check every feature, store nothing.")] = False,
+    source_layer: Annotated[
+        str | None, typer.Option(help="The layer to read from a GeoPackage holding several.")
+    ] = None,
 ) -> None:
     """Import FILE as layer --layer, reprojected to WGS 84, in one transaction (all or nothing)."""
     from ioc.core.problems import Invalid
@@ -57,6 +60,7 @@ def import_file(
             report = importer.import_file(
                 session, file, layer, title=title, crs=crs, replace=replace,
                 boundaries=boundaries, skip_invalid=skip_invalid, dry_run=dry_run,
+                source_layer=source_layer,
             )  # fmt: skip
         except Invalid as exc:
             rows = [e for e in exc.errors if "index" in e]

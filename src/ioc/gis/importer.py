@@ -171,12 +171,13 @@ def import_file(
     boundaries: str | None = None,
     skip_invalid: bool = False,
     dry_run: bool = False,
+    source_layer: str | None = None,
 ) -> ImportReport:
     """Read ``path`` into layer ``layer_id``; raises Invalid (nothing stored) on bad features."""
     check_layer_id(layer_id)
     name = filename or path.name
     fmt = detect_format(path, name)
-    raw = read_layer(path, fmt)
+    raw = read_layer(path, fmt, source_layer)
     source = _crs_of(raw, crs)
     existing = session.get(GisLayer, layer_id)
     if existing is not None and not replace:

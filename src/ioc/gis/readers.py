@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyogrio import list_layers
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 from pyogrio.raw import read
 from shapely.geometry.base import BaseGeometry
@@ -137,9 +138,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_layer(path: Path, fmt: str) -> RawLayer:
-    """Every feature of the file's first layer (a CSV's X/Y or WKT columns make its geometry)."""
-    options = CSV_OPTIONS if fmt == "csv" else {}
+def _layer_named(path: Path, fmt: str, wanted: str | None) -> str | None:
+    """The layer to read: ``wanted`` if the file holds it; the only one; else ask which."""
+    try:
+        names = [str(row[0]) for row in list_layers(str(path))]
+    except (DataSourceError, DataLayerError) as exc:
+        raise Invalid("file", f"GDAL cannot read it as {FORMATS[fmt]}: {exc}") from None
+    if wanted is not None:
+        if wanted not in names:
+            raise Invalid("source_layer", f"no layer {wanted!r}; the file holds {', '.join(names)}")
+        return wanted
+    if len(names) > 1:
+        raise Invalid(
+            "source_layer",
+            f"the file holds {len(names)} layers ({', '.join(names)}): name the one to import",
+        )
+    return None
+
+
+def read_layer(path: Path, fmt: str, source_layer: str | None = None) -> RawLayer:
+    """Every feature of the file's layer (a CSV's X/Y or WKT columns make its geometry).
+
+    A GeoPackage may hold several layers: ``source_layer`` names one, and a file of several
+    with none named is refused rather than read partly."""
+    options: dict[str, Any] = dict(CSV_OPTIONS) if fmt == "csv" else {}
+    if fmt == "gpkg" or source_layer is not None:
+        options["layer"] = _layer_named(path, fmt, source_layer)
     try:
         meta, fids, wkb, columns = read(str(path), datetime_as_string=True, **options)
     except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
