@@ -42,12 +42,22 @@ ROUTERS = (
     "ioc.indicators.api:router",
     "ioc.gis.ogcapi:router",
     "ioc.gis.api:router",
+    "ioc.web.api:router",
+    "ioc.web.layers:router",
+    "ioc.web.live:router",
+    "ioc.web.citizen:router",
+    "ioc.web.media:router",
+    "ioc.web.pages:router",
 )
 
 # Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities,
 # Open311 reports) skip FastAPI's route scanning and dependency solving; a router in ROUTERS
 # describes them.
-MOUNTS = ("ioc.context.api:mount", "ioc.feedback.open311:post_route")
+MOUNTS = (
+    "ioc.context.api:mount",
+    "ioc.feedback.open311:post_route",
+    "ioc.web.pages:static",
+)
 
 
 # Tasks that run as long as the server: "module:function", each ``async def f(app) -> None``
@@ -120,7 +130,7 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/ui/ops")
 
     @app.get("/health", tags=["health"])
     def health(session: SessionDep) -> Health:

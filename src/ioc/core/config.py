@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     report_push_backoff_seconds: float = Field(
         default=2.0, ge=0, description="first wait between tries, doubled each time"
     )
+    web_basemap_url: str = Field(
+        default="",
+        description="raster tile URL ({z}/{x}/{y}) under the screen's map; empty: units only",
+    )
+    web_media_dir: str = Field(
+        default="ioc-media", description="folder keeping the photos citizens send with reports"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -1,0 +1,1 @@
+"""The IOC screen: pages, static files and vendored JS (MapLibre GL, ECharts), SSE live feed."""
