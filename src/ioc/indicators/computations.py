@@ -21,13 +21,11 @@ from ioc.core.bus import matches
 from ioc.core.events import Event
 from ioc.core.models import Place
 from ioc.core.problems import NotFound
-from ioc.core.scope import Scope
 from ioc.indicators import computations_more as more
 from ioc.indicators.models import OfficialDocument
 from ioc.indicators.periods import local_day
+from ioc.indicators.sources import Ratio, Touch, dossier_touches, system_principal
 
-Ratio = tuple[float, float]  # numerator, denominator
-Touch = tuple[str, dt.date]  # a place code and a local day an event changed
 Memo = dict[Any, Any]  # what the computations of one round share (one query for two ratios)
 ComputeMany = Callable[[Session, list[Place], dt.date, dt.date, Memo], dict[str, Ratio]]
 
@@ -50,19 +48,13 @@ def _subtree(place: Place) -> Any:
     return or_(Place.path == place.path, Place.path.like(place.path + "/%"))
 
 
-def _system(session: Session, place: Place) -> Principal:
-    """An all-roles principal limited to ``place``: other capabilities apply their own scope."""
-    scope = Scope.build(session, place.code, [])
-    return Principal("user", None, "system:indicators", frozenset({"admin"}), scope)
-
-
 # --------------------------------------------------------------------------- feedback
 
 
 def _feedback_totals(session: Session, place: Place, first: dt.date, last: dt.date) -> Any:
     from ioc.feedback import measures, service
 
-    clause = service.visible(_system(session, place))
+    clause = service.visible(system_principal(session, place))
     report = measures.compute(session, clause, by="channel", start=first, end=last, medians=False)
     return report.total
 
@@ -92,7 +84,7 @@ def _feedback_by_place(
             if root is None:
                 memo[key] = {}
                 continue
-            clause = service.visible(_system(session, root))
+            clause = service.visible(system_principal(session, root))
             by_code = measures.counts_by_place(session, clause, first, last)
             known = [c for c in by_code if c]
             rows = session.execute(select(Place.code, Place.path).where(Place.code.in_(known)))
@@ -107,24 +99,28 @@ def _feedback_by_place(
     return out
 
 
-def feedback_settled_many(
-    session: Session, places: list[Place], first: dt.date, last: dt.date, memo: Memo
-) -> dict[str, Ratio]:
-    counts = _feedback_by_place(session, places, first, last, memo)
-    return {
-        p.code: (float(c.settled), float(c.received)) if (c := counts.get(p.code)) else (0.0, 0.0)
-        for p in places
-    }
+def _feedback_many(numerator: str, denominator: str) -> ComputeMany:
+    """A ``compute_many`` of two of the feedback counts of each place's subtree."""
+
+    def many(
+        session: Session, places: list[Place], first: dt.date, last: dt.date, memo: Memo
+    ) -> dict[str, Ratio]:
+        counts = _feedback_by_place(session, places, first, last, memo)
+        out: dict[str, Ratio] = {}
+        for place in places:
+            found = counts.get(place.code)
+            out[place.code] = (
+                (float(getattr(found, numerator)), float(getattr(found, denominator)))
+                if found
+                else (0.0, 0.0)
+            )
+        return out
+
+    return many
 
 
-def feedback_satisfaction_many(
-    session: Session, places: list[Place], first: dt.date, last: dt.date, memo: Memo
-) -> dict[str, Ratio]:
-    counts = _feedback_by_place(session, places, first, last, memo)
-    return {
-        p.code: (float(c.satisfied), float(c.rated)) if (c := counts.get(p.code)) else (0.0, 0.0)
-        for p in places
-    }
+feedback_settled_many = _feedback_many("settled", "received")
+feedback_satisfaction_many = _feedback_many("satisfied", "rated")
 
 
 def _feedback_touches(session: Session, event: Event) -> list[Touch]:
@@ -157,31 +153,12 @@ def dossier_on_time(session: Session, place: Place, first: dt.date, last: dt.dat
     """Of the dossiers resolved in the period inside ``place``, those resolved on time."""
     from ioc.services import measures, service
 
-    scope = service.visible(_system(session, place))
+    scope = service.visible(system_principal(session, place))
     rows = measures.on_time(session, first, last, by="province", where=scope)
     return float(sum(r.on_time for r in rows)), float(sum(r.resolved for r in rows))
 
 
-def _day(raw: object) -> dt.date | None:
-    """The local day of an event's timestamp (events carry them as text)."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return local_day(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
-
-
-def _dossier_touches(session: Session, event: Event) -> list[Touch]:
-    """A resolution changes its commune's day; an import names the (commune, day)s it changed."""
-    if event.type == "dossier.imported":
-        tallies = [*event.data.get("resolved", []), *event.data.get("replaced_resolved", [])]
-        return sorted({(str(t[0]), dt.date.fromisoformat(t[1])) for t in tallies if t and t[0]})
-    day = _day(event.data.get("completed_at"))
-    if day is None or not event.place_code:
-        return []
-    return [(event.place_code, day)]
+_dossier_touches = dossier_touches("resolved", "completed_at")
 
 
 # --------------------------------------------------------------------------- documents

@@ -14,37 +14,21 @@ from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ioc.core.auth import Principal
 from ioc.core.db import utcnow
 from ioc.core.events import Event
 from ioc.core.models import Place
-from ioc.core.scope import Scope
 from ioc.core.workdays import VIETNAM_TZ
 from ioc.indicators import periods
 from ioc.indicators.models import Indicator, IndicatorValue
 from ioc.indicators.periods import local_day
+from ioc.indicators.sources import Ratio, Touch, dossier_touches, system_principal
 
-Ratio = tuple[float, float]
-Touch = tuple[str, dt.date]
 MAX_SPAN_DAYS = 400  # a fault open longer touches its last 400 days; a rebuild covers the rest
 
 
 def _midnight(day: dt.date) -> dt.datetime:
     """The UTC instant of local midnight starting ``day``."""
     return dt.datetime.combine(day, dt.time(), tzinfo=VIETNAM_TZ).astimezone(dt.UTC)
-
-
-def _moment(raw: object) -> dt.datetime | None:
-    """An instant an event carries: as text once through the outbox, as is in process."""
-    if isinstance(raw, dt.datetime):
-        return raw if raw.tzinfo else raw.replace(tzinfo=dt.UTC)
-    if not isinstance(raw, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -156,27 +140,13 @@ def catalogue_touches(session: Session, event: Event) -> list[Touch]:
     return [(code, local_day(event.time))] if code else []
 
 
-def _system(session: Session, place: Place) -> Principal:
-    """An all-roles principal limited to ``place``: services applies its own scope."""
-    scope = Scope.build(session, place.code, [])
-    return Principal("user", None, "system:indicators", frozenset({"admin"}), scope)
-
-
 def dossier_online(session: Session, place: Place, first: dt.date, last: dt.date) -> Ratio:
     """Of the dossiers received in the period inside ``place``, those filed online."""
     from ioc.services import online, service
 
-    where = service.visible(_system(session, place))
+    where = service.visible(system_principal(session, place))
     filed_online, filed = online.received_online(session, first, last, where)
     return float(filed_online), float(filed)
 
 
-def dossier_received_touches(session: Session, event: Event) -> list[Touch]:
-    """A new dossier changes its commune's day of receipt; an import names its (commune, day)s."""
-    if event.type == "dossier.imported":
-        tallies = [*event.data.get("received", []), *event.data.get("replaced_received", [])]
-        return sorted({(str(t[0]), dt.date.fromisoformat(t[1])) for t in tallies if t and t[0]})
-    received = _moment(event.data.get("received_at"))
-    if received is None or not event.place_code:
-        return []
-    return [(event.place_code, local_day(received))]
+dossier_received_touches = dossier_touches("received", "received_at")
