@@ -42,6 +42,7 @@ ROUTERS = (
     "ioc.indicators.api:router",
     "ioc.gis.ogcapi:router",
     "ioc.gis.api:router",
+    "ioc.alerts.api:router",
     "ioc.web.api:router",
     "ioc.web.layers:router",
     "ioc.web.live:router",
@@ -72,6 +73,7 @@ BACKGROUND_TASKS: tuple[str, ...] = (
     "ioc.devices.tasks:fault_scan_loop",
     "ioc.simulate.tasks:device_simulator_loop",
     "ioc.indicators.recompute:recompute_task",
+    "ioc.alerts.engine:alerts_task",
 )
 
 

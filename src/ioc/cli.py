@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from ioc import __version__
+from ioc.alerts.cli import app as alerts_app
 from ioc.cli_support import actor as _actor
 from ioc.cli_support import console, err, operator_errors
 from ioc.cli_support import database as _database
@@ -59,6 +60,7 @@ app.add_typer(simulate_app, name="simulate")
 app.add_typer(services_app, name="services")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(gis_app, name="gis")
+app.add_typer(alerts_app, name="alerts")
 app.command("report")(report_command)
 
 

@@ -138,6 +138,20 @@ class Settings(BaseSettings):
     web_media_dir: str = Field(
         default="ioc-media", description="folder keeping the photos citizens send with reports"
     )
+    alerts_river_levels: str = Field(
+        default="5.0,5.6,6.2",
+        pattern=r"^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$",
+        description="river gauge heights (m) of flood alarm levels I, II and III, ascending",
+    )
+    alerts_aqi_levels: str = Field(
+        default="150,200",
+        pattern=r"^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$",
+        description="AQI above the first raises a warning alert, above the second a critical one",
+    )
+    alerts_rules: str = Field(
+        default="",
+        description="comma-separated alert rules to run (empty: all); see `ioc alerts rules`",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
@@ -171,6 +185,24 @@ class Settings(BaseSettings):
                 )
             out[tenant] = mode or "read"
         return out
+
+    @model_validator(mode="after")
+    def _check_alert_levels(self) -> Settings:
+        for name, levels in (
+            ("IOC_ALERTS_RIVER_LEVELS", self.alerts_river_thresholds),
+            ("IOC_ALERTS_AQI_LEVELS", self.alerts_aqi_thresholds),
+        ):
+            if list(levels) != sorted(set(levels)):
+                raise ValueError(f"{name}: the levels must rise, lowest first")
+        return self
+
+    @property
+    def alerts_river_thresholds(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in self.alerts_river_levels.split(","))
+
+    @property
+    def alerts_aqi_thresholds(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in self.alerts_aqi_levels.split(","))
 
     @property
     def is_sqlite(self) -> bool:

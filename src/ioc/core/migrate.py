@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "ioc.services.models",
     "ioc.indicators.models",
     "ioc.gis.models",
+    "ioc.alerts.models",
 )
 # Tables the PostGIS extension owns; migrations must never try to drop them.
 EXTENSION_TABLES = frozenset({"spatial_ref_sys", "geometry_columns", "geography_columns"})

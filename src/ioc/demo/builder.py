@@ -43,6 +43,7 @@ DEMO_STEPS: list[str] = [
     "ioc.services.demo:services_step",
     "ioc.indicators.demo:indicators_step",
     "ioc.gis.demo:gis_step",
+    "ioc.alerts.demo:alerts_step",
 ]
 
 

@@ -1,4 +1,5 @@
-"""The operations map's device layers: cameras and environment sensors with their latest values.
+"""The operations map's device layers: cameras and environment sensors with their latest values,
+and the active alerts.
 
 Cameras come from ``ioc.devices.cameras`` (its scope rule: place, and agency for agency staff);
 sensors (air quality, river gauges, traffic counters) are NGSI-LD entities read through the
@@ -13,6 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
+from ioc.alerts import service as alerts
+from ioc.alerts.models import ACTIVE_STATUSES
 from ioc.context.service import DEFAULT_TENANT, Broker
 from ioc.core.auth import Principal
 from ioc.core.deps import SessionDep, require
@@ -111,6 +114,38 @@ def sensor_points(
     return geo.collection(features)
 
 
+def alert_points(session: Session, principal: Principal, place: str | None) -> dict[str, Any]:
+    """Active alerts in scope (and ``place``) at their source, or their place's centre."""
+    if place:
+        geo.check_place(session, principal, place)
+    wanted = alerts.Filter(status=ACTIVE_STATUSES, place=place)
+    rows, _ = alerts.list_alerts(session, principal, wanted, limit=geo.MAX_POINTS)
+    features = [
+        _feature(
+            str(a.id),
+            a.lat,
+            a.lon,
+            {
+                "id": a.id,
+                "rule": a.rule,
+                "severity": a.severity,
+                "status": a.status,
+                "title": a.title,
+                "title_en": a.title_en,
+                "source": a.source,
+                "place_code": a.place_code,
+                "count": a.count,
+                "raised_at": a.raised_at.isoformat(),
+                "last_seen": a.last_seen.isoformat(),
+                "acknowledged_by": a.acknowledged_by,
+            },
+        )
+        for a in rows
+        if a.lat is not None and a.lon is not None
+    ]
+    return geo.collection(features)
+
+
 @router.get("/cameras")
 def camera_layer(
     session: SessionDep, broker: BrokerDep, principal: Staff, place: PlaceQuery = None
@@ -125,3 +160,9 @@ def sensor_layer(
 ) -> Any:
     """Air-quality, river-gauge and traffic-counter entities in scope with their latest values."""
     return sensor_points(session, broker, principal, place)
+
+
+@router.get("/alerts")
+def alert_layer(session: SessionDep, principal: Staff, place: PlaceQuery = None) -> Any:
+    """Active (open or acknowledged) alerts in scope as GeoJSON points, coloured by severity."""
+    return alert_points(session, principal, place)

@@ -1,7 +1,7 @@
 // The operations-room screen: map of the units in scope, KPI tiles with targets and lights,
 // ranking of the units below, trend chart, live feed. Clicking a unit filters all of it.
 import {
-  api, el, header, liveEvents, localDay, mapStyle, num, pct, requireLogin, t, translate, when,
+  api, el, header, lang, liveEvents, localDay, mapStyle, num, pct, requireLogin, t, translate, when,
 } from "/ui/static/js/common.js";
 import { addLayers, CLICKABLE, clickLayers, initGis, LAYERS, loadPlace, toggleGis } from "/ui/static/js/ops_layers.js";
 
@@ -235,8 +235,10 @@ function onEvent(ev) {
   list.querySelector(".empty")?.remove();
   const label = t(`ev.${ev.type}`) === `ev.${ev.type}` ? ev.type : t(`ev.${ev.type}`);
   const what = ev.type.startsWith("feedback.") ? `#${ev.data.id} ${ev.data.service_code ?? ""} ${ev.data.status ? t(`status.${ev.data.status}`) : ""}`
+    : ev.type.startsWith("alert.") ? (lang() === "en" ? ev.data.title_en : ev.data.title) ?? ev.subject
     : ev.subject ?? "";
-  list.prepend(el("li", { class: ev.type.replace(/\./g, "-"), "data-type": ev.type, "data-subject": ev.subject ?? "" },
+  const severity = ev.type.startsWith("alert.") ? ` sev-${ev.data.severity}` : "";
+  list.prepend(el("li", { class: ev.type.replace(/\./g, "-") + severity, "data-type": ev.type, "data-subject": ev.subject ?? "" },
     el("time", {}, when(ev.time)), el("b", {}, label), ` ${what}`));
   while (list.children.length > 50) list.lastElementChild.remove();
   clearTimeout(refresh);

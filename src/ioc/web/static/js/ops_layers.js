@@ -1,7 +1,8 @@
 // The operations map's further layers: cameras, sensors with their latest values, dossiers by
-// place (on-time % from /api/v1/services/measures) and every GIS collection /ogcapi lists,
-// fetched for the current view (bbox) when switched on. Each is a checkbox in #layers.
-import { api, el, num, pct, t, when } from "/ui/static/js/common.js";
+// place (on-time % from /api/v1/services/measures), active alerts (an operator acknowledges one
+// from its popup) and every GIS collection /ogcapi lists, fetched for the current view (bbox)
+// when switched on. Each is a checkbox in #layers.
+import { api, el, lang, me, num, pct, t, when } from "/ui/static/js/common.js";
 
 const empty = { type: "FeatureCollection", features: [] };
 // Collections the screen already draws from its own scoped APIs.
@@ -18,11 +19,14 @@ export const LAYERS = {
   cameras: ["cameras-point"],
   sensors: ["sensors-point"],
   dossiers: ["dossiers-fill"],
+  alerts: ["alerts-point"],
 };
-export const CLICKABLE = ["cameras-point", "sensors-point"];
+export const CLICKABLE = ["cameras-point", "sensors-point", "alerts-point"];
+const SEVERITY_COLOR = ["match", ["get", "severity"], "critical", "#dc2626", "warning", "#f59e0b", "#38bdf8"];
+const ACTS = ["operator", "district_admin", "admin"];
 
 export function addLayers(map) {
-  for (const id of ["cameras", "sensors", "dossiers"]) map.addSource(id, { type: "geojson", data: empty });
+  for (const id of ["cameras", "sensors", "dossiers", "alerts"]) map.addSource(id, { type: "geojson", data: empty });
   map.addLayer({ id: "dossiers-fill", type: "fill", source: "dossiers", layout: { visibility: "none" },
     paint: { "fill-opacity": 0.4, "fill-color": ["case", ["==", ["typeof", ["get", "on_time_pct"]], "number"],
       ["step", ["get", "on_time_pct"], "#ef4444", 80, "#f59e0b", 95, "#22c55e"], "#475569"] } }, "units-line");
@@ -32,6 +36,9 @@ export function addLayers(map) {
     paint: { "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1,
       "circle-color": ["match", ["get", "kind"], "air", ["step", ["coalesce", ["get", "airQualityIndex"], 0], "#22c55e", 51, "#eab308", 101, "#f97316", 151, "#ef4444"],
         "water", "#22d3ee", ["case", ["==", ["get", "congested"], true], "#ef4444", "#c084fc"]] } });
+  map.addLayer({ id: "alerts-point", type: "circle", source: "alerts",
+    paint: { "circle-radius": ["match", ["get", "severity"], "critical", 11, "warning", 9, 7], "circle-color": SEVERITY_COLOR,
+      "circle-opacity": ["match", ["get", "status"], "open", 0.95, 0.55], "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
   const hover = new maplibregl.Popup({ closeButton: false, closeOnClick: false });
   map.on("mousemove", "dossiers-fill", (e) => {
     const p = e.features[0].properties;
@@ -42,23 +49,26 @@ export function addLayers(map) {
   map.on("mouseleave", "dossiers-fill", () => hover.remove());
 }
 
-/** Cameras, sensors and dossiers by place for the unit shown; a role that may not read one gets none. */
+/** Cameras, sensors, alerts and dossiers by place for the unit shown; a role that may not read one gets none. */
 export async function loadPlace(map, units, query, from, to) {
   const by = units.place.level === "province" ? "district" : "commune";
-  const [cams, sensors, dossiers] = await Promise.all([
+  const [cams, sensors, dossiers, alerts] = await Promise.all([
     api(`/api/v1/web/cameras?${query}`).catch(() => empty),
     api(`/api/v1/web/sensors?${query}`).catch(() => empty),
     api(`/api/v1/services/measures?by=${by}&from=${from}&to=${to}`).catch(() => ({ groups: [] })),
+    api(`/api/v1/web/alerts?${query}`).catch(() => empty),
   ]);
   map.getSource("cameras").setData(cams);
   map.getSource("sensors").setData(sensors);
+  map.getSource("alerts").setData(alerts);
+  document.body.dataset.alerts = alerts.features.map((f) => f.properties.id).join(",");
   const measured = new Map(dossiers.groups.map((g) => [g.key, g]));
   const shapes = units.features.filter((f) => !f.properties.self).map((f) => {
     const m = measured.get(f.properties.code) || { received: 0, resolved: 0, late: 0, on_time_pct: null };
     return { ...f, properties: { ...f.properties, received: m.received, resolved: m.resolved, late: m.late, on_time_pct: m.on_time_pct } };
   });
   map.getSource("dossiers").setData({ type: "FeatureCollection", features: shapes });
-  return { cameras: cams.features.length, sensors: sensors.features.length, dossiers: shapes.length };
+  return { cameras: cams.features.length, sensors: sensors.features.length, dossiers: shapes.length, alerts: alerts.features.length };
 }
 
 const SENSOR_FIELDS = {
@@ -88,6 +98,8 @@ export function clickLayers(map, e) {
   if (hit.layer.id === "cameras-point") {
     popup.setDOMContent(el("div", { "data-popup": "camera" }, el("b", {}, p.name), rows([
       [t("cam.usage"), p.usage ?? "–"], [t("dos.agency"), p.agency_code ?? "–"], [t("cam.type"), p.camera_type ?? "–"]])));
+  } else if (hit.layer.id === "alerts-point") {
+    popup.setDOMContent(alertBox(p));
   } else if (hit.layer.id === "sensors-point") {
     const fields = SENSOR_FIELDS[p.kind] || [];
     popup.setDOMContent(el("div", { "data-popup": "sensor" }, el("b", {}, `${t(`sensor.${p.kind}`)} · ${p.name}`),
@@ -101,6 +113,36 @@ export function clickLayers(map, e) {
   }
   popup.addTo(map);
   return true;
+}
+
+/** An alert's popup; operators (and district admins, admins) acknowledge an open one here. */
+function alertBox(p) {
+  const box = el("div", { "data-popup": "alert", "data-alert": String(p.id), "data-status": p.status },
+    el("b", { class: `sev-${p.severity}` }, lang() === "en" ? p.title_en : p.title),
+    rows([[t("alert.severity"), t(`sev.${p.severity}`)], [t("alert.status"), t(`astatus.${p.status}`)],
+      [t("alert.raised"), when(p.raised_at)], [t("alert.last"), when(p.last_seen)], [t("alert.count"), num(p.count)],
+      [t("alert.ack_by"), p.acknowledged_by && p.acknowledged_by !== "null" ? p.acknowledged_by : "–"]]));
+  // The source's own page, where there is one: the request in the queue, the lamp's page.
+  const link = p.source.startsWith("feedback:") ? `/ui/queue?id=${p.source.slice(9)}`
+    : p.rule === "streetlight-fault" ? `/ui/light/${encodeURIComponent(p.source)}` : null;
+  if (link) box.append(el("a", { href: link, class: "source" }, p.source.split(":").pop()));
+  const roles = me()?.roles || [];
+  if (p.status === "open" && roles.some((r) => ACTS.includes(r))) {
+    const button = el("button", { type: "button", class: "ack" }, t("alert.ack"));
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const done = await api(`/api/v1/alerts/${p.id}/acknowledge`, { method: "POST", body: {} });
+        box.dataset.status = done.status;
+        button.replaceWith(el("span", { class: "acked" }, `${t("astatus.acknowledged")} · ${done.acknowledged_by}`));
+      } catch (err) {
+        button.disabled = false;
+        button.title = err.message;
+      }
+    });
+    box.append(button);
+  }
+  return box;
 }
 
 async function parcelHistory(key, box) {
