@@ -78,7 +78,7 @@ def live(demo_db: Database, tmp_path: Path) -> Iterator[Live]:
         sock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # its event loop must not outlive tests/web
 def browser() -> Iterator[object]:
     """Debian's Chromium, headless; the suite never downloads a browser."""
     if not os.path.exists(CHROMIUM):
