@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from ioc.alerts import service
 from ioc.alerts.rules import PATTERNS, RULES, Decision, Thresholds, evaluate, wants_reading
 from ioc.context.service import DEFAULT_TENANT, Broker
-from ioc.core.bus import Bus, Subscription, matches
+from ioc.core.bus import Bus, matches
 from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.core.events import Event
+from ioc.core.follow import follow, in_thread
 from ioc.core.problems import Problem
 from ioc.core.scope import Scope
 
@@ -142,14 +143,6 @@ async def alerts_task(app: FastAPI) -> None:
         if follows(event, rules):
             queue.put_nowait(event)
 
-    async def run(fn: Any, *args: Any) -> Any:
-        job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
-        try:
-            return await asyncio.shield(job)
-        except asyncio.CancelledError:
-            await asyncio.wait([job])  # let the transaction end before the database closes
-            raise
-
     async def work() -> None:
         swept = loop.time()
         while True:
@@ -163,7 +156,7 @@ async def alerts_task(app: FastAPI) -> None:
                 while not queue.empty():
                     batch.append(queue.get_nowait())
                 try:
-                    await run(process, database, broker, batch, limits, rules)
+                    await in_thread(process, database, broker, batch, limits, rules)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -171,29 +164,10 @@ async def alerts_task(app: FastAPI) -> None:
             if loop.time() - swept >= SWEEP_SECONDS:
                 swept = loop.time()
                 try:
-                    await run(sweep, database)
+                    await in_thread(sweep, database)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("resolving stale alerts failed")
 
-    worker = asyncio.create_task(work(), name="alerts-engine")
-    subs: list[Subscription] = []
-    try:
-        while not subs:
-            try:
-                for pattern in PATTERNS:
-                    durable = f"{DURABLE}-" + pattern.replace(">", "all").replace(".", "-")
-                    subs.append(await bus.subscribe(pattern, handle, durable=durable))
-            except Exception as exc:
-                for sub in subs:
-                    await sub.unsubscribe()
-                subs = []
-                log.error("alerts cannot follow the %s bus (%s); retrying", bus.name, exc)
-                await asyncio.sleep(5)
-        await worker
-    finally:
-        for sub in subs:
-            await sub.unsubscribe()
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+    await follow(bus, PATTERNS, handle, durable=DURABLE, worker=work, what="alerts")

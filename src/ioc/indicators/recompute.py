@@ -16,9 +16,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ioc.core.bus import Bus, Subscription
+from ioc.core.bus import Bus
 from ioc.core.db import Database
 from ioc.core.events import Event
+from ioc.core.follow import follow, in_thread
 from ioc.core.models import Place
 from ioc.indicators import periods
 from ioc.indicators.computations import COMPUTATIONS, wanted_by
@@ -169,11 +170,9 @@ async def recompute_task(app: FastAPI) -> None:
             started = loop.time()
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            job = asyncio.ensure_future(asyncio.to_thread(on_events, database, batch))
             try:
-                await asyncio.shield(job)
+                await in_thread(on_events, database, batch)
             except asyncio.CancelledError:
-                await asyncio.wait([job])  # let the transaction end before the database closes
                 raise
             except Exception:
                 log.exception("recomputing indicators after %d event(s) failed", len(batch))
@@ -181,23 +180,4 @@ async def recompute_task(app: FastAPI) -> None:
             # batch, rather than a recomputation competing with every write for the database.
             await asyncio.sleep(max(0.0, interval - (loop.time() - started)))
 
-    worker = asyncio.create_task(work(), name="indicators-recompute")
-    subs: list[Subscription] = []
-    try:
-        while not subs:
-            try:
-                for pattern in patterns:
-                    durable = f"{DURABLE}-" + pattern.replace(">", "all").replace(".", "-")
-                    subs.append(await bus.subscribe(pattern, handle, durable=durable))
-            except Exception as exc:
-                for sub in subs:
-                    await sub.unsubscribe()
-                subs = []
-                log.error("indicators cannot follow the %s bus (%s); retrying", bus.name, exc)
-                await asyncio.sleep(5)
-        await worker
-    finally:
-        for sub in subs:
-            await sub.unsubscribe()
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+    await follow(bus, patterns, handle, durable=DURABLE, worker=work, what="indicators")
