@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from ioc.cli import app
@@ -49,10 +51,23 @@ def test_migrate_an_empty_then_an_existing_database(ioc_env: str) -> None:
     assert code == 0 and "nothing to do" in out
 
 
-def test_commands_refuse_an_unmigrated_database(ioc_env: str) -> None:
+def test_commands_refuse_a_missing_database_without_creating_it(ioc_env: str, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("a server database exists before ioc runs; only a SQLite file can be missing")
+    path = Path(make_url(ioc_env).database or "")
+    assert not path.exists()
     code, out = ioc("places", "load", "--province", "Hòa Bình")
-    assert code == 1
-    assert "ioc migrate" in out
+    assert code == 2
+    assert "no database at IOC_DATABASE_URL=" in out and "ioc migrate" in out
+    assert not path.exists()  # no empty file left to hide the mistake next time
+
+
+def test_commands_refuse_an_unmigrated_database(ioc_env: str, backend: str) -> None:
+    if backend == "sqlite":  # an empty SQLite file: no tables, no revision
+        sqlite3.connect(make_url(ioc_env).database or "").close()
+    code, out = ioc("places", "load", "--province", "Hòa Bình")
+    assert code == 2
+    assert "revision none (empty)" in out and "ioc migrate" in out
 
 
 def test_places_load_by_name_without_diacritics(ioc_env: str) -> None:

@@ -131,8 +131,10 @@ def serve(
 def demo(
     db: Annotated[Path, typer.Option(help="Demo database file.")] = Path("ioc-demo.db"),
     rebuild: Annotated[bool, typer.Option(help="Delete and build the demo again.")] = False,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default IOC_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default IOC_PORT, 8000).")] = None,
     serve_it: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server after building.")
     ] = True,
@@ -164,6 +166,7 @@ def demo(
         table.add_row(*row)
     console.print(table)
     database.dispose()
+    console.print(f"other commands on this database: [bold]export IOC_DATABASE_URL={url}[/]")
     if not serve_it:
         return
     os.environ["IOC_DATABASE_URL"] = url
@@ -171,7 +174,12 @@ def demo(
     os.environ.setdefault("IOC_DEVICE_SIMULATOR", "true")
     import uvicorn
 
-    console.print(f"open [bold]http://{host}:{port}/docs[/]  — Ctrl+C to stop")
+    settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    console.print(
+        f"open [bold]http://{host}:{port}/ui/[/] (the IOC screen; API docs at /docs)"
+        "  — Ctrl+C to stop"
+    )
     uvicorn.run("ioc.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 

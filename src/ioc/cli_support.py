@@ -10,6 +10,7 @@ import functools
 import getpass
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import ParamSpec, Protocol, TypeVar
 
 import typer
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ioc.core.config import Settings
 from ioc.core.db import Database
-from ioc.core.problems import Problem
+from ioc.core.problems import Invalid, Problem
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -44,6 +45,15 @@ def operator_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def existing_file(path: Path) -> Path:
+    """``path`` if it is a file; else one line naming it (typer's own check draws a usage box)."""
+    if not path.exists():
+        raise Invalid("file", f"{path}: no such file")
+    if not path.is_file():
+        raise Invalid("file", f"{path} is a folder, not a file")
+    return path
 
 
 def database() -> Database:
@@ -78,16 +88,33 @@ def session_for(db: Database) -> Session:
 
 
 def require_migrated(db: Database) -> None:
-    """Exit with advice when the schema is not the one this version of ioc needs."""
+    """Exit with advice when the schema is not the one this version of ioc needs.
+
+    A SQLite file that does not exist is not created here: the usual cause is a command run
+    without ``IOC_DATABASE_URL`` beside a demo database, and an empty file would hide that.
+    """
+    from sqlalchemy.engine import make_url
+
     from ioc.core.migrate import current_revision, head_revision
 
+    url = make_url(db.url)
+    where = f"IOC_DATABASE_URL={url.render_as_string(hide_password=True)}"
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).exists():
+        demo = Path("ioc-demo.db")
+        hint = f" (the demo's: sqlite:///{demo.resolve()})" if demo.exists() else ""
+        err.print(
+            f"[bold red]error:[/] no database at {where}: point IOC_DATABASE_URL at yours"
+            f"{hint}, or create it with `ioc migrate`"
+        )
+        raise typer.Exit(2)
     current, head = current_revision(db), head_revision()
     if current != head:
         err.print(
-            f"[bold red]error:[/] the database is at revision {current or 'none (empty)'}, "
-            f"this version of ioc needs {head}: run `ioc migrate` first"
+            f"[bold red]error:[/] the database at {where} is at revision "
+            f"{current or 'none (empty)'}, this version of ioc needs {head}: run `ioc migrate`"
         )
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 class RowProblem(Protocol):

@@ -8,7 +8,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from ioc.cli_support import console, migrated_database, operator_errors, session_for
+from ioc.cli_support import console, existing_file, migrated_database, operator_errors, session_for
 
 app = typer.Typer(
     help="NGSI-LD: preload remote @contexts for offline use, list them; prune old history.",
@@ -24,8 +24,6 @@ def preload(
         Path | None,
         typer.Option(
             "--file",
-            exists=True,
-            dir_okay=False,
             help="Its document, from a file (else it is fetched now).",
         ),
     ] = None,
@@ -38,7 +36,7 @@ def preload(
     document = None
     if file is not None:
         try:
-            document = orjson.loads(file.read_bytes())
+            document = orjson.loads(existing_file(file).read_bytes())
         except orjson.JSONDecodeError as exc:
             raise BadRequestData(f"{file}: not JSON ({exc})") from None
     settings = Settings()

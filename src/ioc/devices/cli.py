@@ -8,7 +8,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from ioc.cli_support import console, err, migrated_database, operator_errors
+from ioc.cli_support import console, err, existing_file, migrated_database, operator_errors
 
 app = typer.Typer(
     help="Smart-city devices: Smart Data Model schemas and validation, streetlight faults.",
@@ -29,14 +29,13 @@ def schemas() -> None:
 @app.command("validate")
 @operator_errors
 def validate(
-    file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="JSON entity or array.")
-    ],
+    file: Annotated[Path, typer.Argument(help="JSON entity or array.")],
     type_name: Annotated[
         str | None, typer.Option("--type", help="The model (default: each entity's type).")
     ] = None,
 ) -> None:
     """Check entities (keyValues or normalized) against their Smart Data Model; 1 if any fails."""
+    existing_file(file)
     from ioc.core.problems import MalformedBody
     from ioc.devices.validation import TYPES, validate
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from ioc.cli_support import (
     console,
     err,
+    existing_file,
     migrated_database,
     operator_errors,
     print_rejected,
@@ -26,7 +27,7 @@ app = typer.Typer(
 @app.command("import")
 @operator_errors
 def import_file(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON file.")],
+    file: Annotated[Path, typer.Argument(help="CSV or JSON file.")],
     channel: Annotated[
         str | None,
         typer.Option(help="For rows with no channel column: sms, zalo, email, petition, hotline."),
@@ -34,6 +35,7 @@ def import_file(
     dry_run: Annotated[bool, typer.Option(help="Check every row, store nothing.")] = False,
 ) -> None:
     """Import SMS/Zalo/e-mail messages or petitions; every bad row is listed (exit code 1)."""
+    existing_file(file)
     from ioc.core.config import Settings
     from ioc.feedback import import_files, importer, service
 

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column, Table
 
-from ioc.cli_support import console, err, migrated_database, operator_errors, session_for
+from ioc.cli_support import (
+    console,
+    err,
+    existing_file,
+    migrated_database,
+    operator_errors,
+    session_for,
+)
 
 app = typer.Typer(help="GIS layers served as OGC API – Features (/ogcapi).", no_args_is_help=True)
 
@@ -27,7 +34,7 @@ def _print_errors(errors: list[dict[str, Any]], source: str) -> None:
 def import_file(
     file: Annotated[
         Path,
-        typer.Argument(exists=True, dir_okay=False, help="GeoJSON, .zip Shapefile, .gpkg, CSV"),
+        typer.Argument(help="GeoJSON, .zip Shapefile, .gpkg, CSV"),
     ],
     layer: Annotated[
         str, typer.Option("--layer", help="Layer id, e.g. roads (the collection id).")
@@ -52,6 +59,7 @@ def import_file(
     ] = None,
 ) -> None:
     """Import FILE as layer --layer, reprojected to WGS 84, in one transaction (all or nothing)."""
+    existing_file(file)
     from ioc.core.problems import Invalid
     from ioc.gis import importer
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from ioc.cli_support import console, migrated_database, operator_errors
+from ioc.cli_support import console, existing_file, migrated_database, operator_errors
 from ioc.core.config import Settings
 from ioc.core.problems import Invalid
 from ioc.indicators import catalogue, periods, push, recompute, reports, upload
@@ -74,8 +74,9 @@ def public_key_command() -> None:
 
 @app.command("documents")
 @operator_errors
-def documents_command(file: Annotated[Path, typer.Argument(exists=True)]) -> None:
+def documents_command(file: Annotated[Path, typer.Argument(help="CSV file.")]) -> None:
     """Import the register of outgoing documents from CSV (per-row report)."""
+    existing_file(file)
     with migrated_database() as database, database.session("cli:indicators") as session:
         report = upload.import_documents(session, upload.read_rows(file.read_bytes(), file.name))
     console.print(

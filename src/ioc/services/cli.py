@@ -13,6 +13,7 @@ from rich.table import Table
 from ioc.cli_support import (
     console,
     err,
+    existing_file,
     migrated_database,
     operator_errors,
     print_rejected,
@@ -28,12 +29,11 @@ app = typer.Typer(
 @app.command("import")
 @operator_errors
 def import_file(
-    file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="CSV, XLSX or JSON export.")
-    ],
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSON export.")],
     dry_run: Annotated[bool, typer.Option(help="Check every row, store nothing.")] = False,
 ) -> None:
     """Import dossiers, idempotent by code; every rejected row is listed (exit code 1)."""
+    existing_file(file)
     from ioc.services import import_files, importer
 
     data = file.read_bytes()
