@@ -5,13 +5,13 @@ registered devices. Then, against the real Mosquitto at ``IOC_MQTT_URL``:
 
 * **raw**: a bare paho subscriber in a process of its own (QoS 1, persistent session, paho's
   automatic acks) counts ``--messages`` messages published at QoS 1 by this process;
-* **ioc**: ``ioc ingest run`` in a process of its own takes the same stream on IoT Agent JSON
-  topics (``/{apikey}/{device}/attrs``, ``{"t": …, "h": …, "TimeInstant": …}``): maps the
-  short names, checks the value types, writes each measurement to its entity through the
+* **ioc**: ``ioc ingest run --lanes N`` in a process of its own takes the same stream on IoT
+  Agent JSON topics (``/{apikey}/{device}/attrs``, ``{"t": …, "h": …, "TimeInstant": …}``):
+  maps the short names, checks the value types, writes each measurement to its entity through the
   NGSI-LD broker with an ``entity.*`` event in the outbox, commits, then acknowledges.
   The clock stops when the outbox holds one event per message; any fewer or more is reported.
 
-    python bench/mqtt.py [--db sqlite|postgresql] [--devices 1000] [--messages 50000]
+    python bench/mqtt.py [--db sqlite|postgresql] [--devices 1000] [--messages 50000] [--lanes 4]
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def stored(database: Database) -> int:
         )
 
 
-def run_ioc(db_url: str, key: str, devices: int, count: int) -> tuple[float, int]:
+def run_ioc(db_url: str, key: str, devices: int, count: int, lanes: int) -> tuple[float, int]:
     database = Database(db_url)
     upgrade(database)
     with database.session("bench") as session:
@@ -213,7 +213,9 @@ def run_ioc(db_url: str, key: str, devices: int, count: int) -> tuple[float, int
         IOC_LOG_LEVEL="warning",
     )
     bridge = subprocess.Popen(
-        [sys.executable, "-m", "ioc", "ingest", "run"], env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "ioc", "ingest", "run", "--lanes", str(lanes)],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     client = Publisher()
     try:
@@ -260,14 +262,15 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--lanes", type=int, default=4, help="ioc ingest run --lanes")
     args = parser.parse_args()
     key = uuid.uuid4().hex[:10]
     what = f"{args.messages:,} QoS 1 messages over {args.devices:,} devices"
-    print(f"MQTT {MQTT_URL}, {what}, {args.db}")
+    print(f"MQTT {MQTT_URL}, {what}, {args.db}, {args.lanes} lanes")
     raw = run_raw(key, args.devices, args.messages)
     print(f"raw paho subscriber           {raw:10,.0f} msgs/s")
     with scratch_database(args.db) as url:
-        rate, got = run_ioc(url, key, args.devices, args.messages)
+        rate, got = run_ioc(url, key, args.devices, args.messages, args.lanes)
     lost = args.messages - got
     print(f"ioc bridge → entity updates   {rate:10,.0f} msgs/s  ({rate / raw:.0%} of raw)")
     print(

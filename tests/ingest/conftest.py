@@ -75,9 +75,9 @@ class Publisher:
 class Running:
     """A bridge running on a thread of its own with its own event loop."""
 
-    def __init__(self, database: Database, client_id: str) -> None:
+    def __init__(self, database: Database, client_id: str, lanes: int = 1) -> None:
         settings = Settings(database_url=database.url, mqtt_url=MQTT_URL)
-        self.bridge = Bridge(database, settings, client_id=client_id)
+        self.bridge = Bridge(database, settings, client_id=client_id, lanes=lanes)
         self.loop = asyncio.new_event_loop()
         self.task: asyncio.Task[None] | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)

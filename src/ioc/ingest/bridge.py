@@ -6,8 +6,11 @@ cmdexe`` (a device's answer to a command); commands go down on ``/{apikey}/{devi
 
 No loss: the bridge keeps a persistent session (fixed client id, ``clean_start=False``, a
 session that never expires) and acknowledges a QoS 1 message only after the transaction that
-stored it (or its dead letter) committed. Messages waiting at a moment are handled in one
-job of the broker's group writer, so one commit carries many measurements. A message
+stored it (or its dead letter) committed, and in the order they came (as MQTT asks).
+Messages waiting at a moment are handled in one job of a group writer, so one commit carries
+many measurements. On PostgreSQL the messages are spread over ``lanes`` writers by device
+(each on a connection of its own): while one lane waits for the database another works, and
+a device's messages all go through one lane, in order. A message
 delivered again after a crash finds its measurement already stored (same ``observedAt``)
 and changes nothing. Whatever is wrong with one message goes to the dead letters; the
 bridge never stops for it.
@@ -26,7 +29,6 @@ from urllib.parse import urlsplit
 
 import orjson
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.exc import OperationalError
@@ -35,10 +37,13 @@ from sqlalchemy.orm import Session
 from ioc.context.service import Broker
 from ioc.core.config import Settings
 from ioc.core.db import Database, utcnow
+from ioc.core.group_writer import GroupWriter
 from ioc.core.problems import Problem
 from ioc.ingest import commands, service
 from ioc.ingest.lock import run_exclusive
+from ioc.ingest.payloads import answer, decode, decode_value
 from ioc.ingest.service import DeviceInfo, Rejected
+from ioc.ingest.wire import ChunkedClient
 
 log = logging.getLogger("ioc.ingest")
 
@@ -60,6 +65,7 @@ class Inbound:
     qos: int
     received: dt.datetime
     generation: int  # the connection it came on: an ack is only valid on that one
+    done: bool = False  # stored or dead-lettered: may be acknowledged once those before are
 
 
 def broker_address(url: str) -> tuple[str, int]:
@@ -83,6 +89,7 @@ class Bridge:
         settings: Settings,
         broker: Broker | None = None,
         client_id: str | None = None,
+        lanes: int = 1,
     ) -> None:
         self.database = database
         self.broker = broker or Broker(database, settings)
@@ -91,21 +98,31 @@ class Bridge:
         self.stored = 0  # messages handled (stored or dead-lettered) and acknowledged
         self.dead = 0
         self.connected = threading.Event()
-        self._inbox: collections.deque[Inbound] = collections.deque()
+        if lanes < 1:
+            raise ValueError("lanes: at least 1")
+        # SQLite has one writer at a time: lanes there would only queue for its lock
+        self.lanes = 1 if database.dialect == "sqlite" else lanes
+        self._writers = (
+            [self.broker.writer]
+            if self.lanes == 1
+            else [
+                GroupWriter(database.sessionmaker, name=f"ingest-lane-{n}")
+                for n in range(self.lanes)
+            ]
+        )
+        self._inboxes: list[collections.deque[Inbound]] = [
+            collections.deque() for _ in range(self.lanes)
+        ]
+        self._wakes = [asyncio.Event() for _ in range(self.lanes)]
+        self._order: collections.deque[Inbound] = collections.deque()  # acks go in this order
         self._generation = 0
-        self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client = self._make_client()
 
     # -- the MQTT side (paho's network thread) -------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
+    def _make_client(self) -> ChunkedClient:
+        client = ChunkedClient(self.client_id, self._inbound)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -126,11 +143,20 @@ class Bridge:
         log.info("MQTT bridge disconnected: %s", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.append(
-            Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, utcnow(), self._generation)
-        )
-        if not self._wake.is_set() and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        """What paho itself decoded (the chunked reader hands the rest to ``_inbound``)."""
+        self._inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos)
+
+    def _inbound(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        message = Inbound(topic, payload, mid, qos, utcnow(), self._generation)
+        self._order.append(message)
+        lane = 0
+        if self.lanes > 1:  # by device: /{apikey}/{device}/…
+            parts = topic.lstrip("/").split("/", 2)
+            lane = hash(parts[1] if len(parts) > 1 else topic) % self.lanes
+        self._inboxes[lane].append(message)
+        wake = self._wakes[lane]
+        if not wake.is_set() and self._loop is not None:
+            self._loop.call_soon_threadsafe(wake.set)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -143,21 +169,29 @@ class Bridge:
         host, port = self.address
         self._client.connect_async(host, port, keepalive=30, clean_start=False, properties=props)
         self._client.loop_start()
-        commands_task = asyncio.create_task(self._command_loop(), name="ingest-commands")
+        tasks = [asyncio.create_task(self._command_loop(), name="ingest-commands")]
+        for lane in range(self.lanes):
+            tasks.append(asyncio.create_task(self._drain(lane), name=f"ingest-lane-{lane}"))
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._inbox:
-                    batch = [self._inbox.popleft() for _ in range(min(BATCH, len(self._inbox)))]
-                    await self._store(batch)
+            await asyncio.gather(*tasks)
         finally:
-            commands_task.cancel()
-            await asyncio.gather(commands_task, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._client.disconnect()
             self._client.loop_stop()
 
-    async def _store(self, batch: list[Inbound]) -> None:
+    async def _drain(self, lane: int) -> None:
+        """Store one lane's messages, a batch at a time, in the order they came."""
+        inbox, wake, writer = self._inboxes[lane], self._wakes[lane], self._writers[lane]
+        while True:
+            await wake.wait()
+            wake.clear()
+            while inbox:
+                batch = [inbox.popleft() for _ in range(min(BATCH, len(inbox)))]
+                await self._store(batch, writer)
+
+    async def _store(self, batch: list[Inbound], writer: GroupWriter) -> None:
         """Store a batch (one job), else message by message; ack only what committed.
 
         While the database is away nothing is acknowledged: the batch is tried again every
@@ -169,7 +203,7 @@ class Bridge:
             try:
                 if whole:
                     try:
-                        await self.broker.writer.run(self._job(pending), ACTOR, None)
+                        await writer.run(self._job(pending), ACTOR, None)
                         self._ack(pending)
                         return
                     except OperationalError:
@@ -178,7 +212,7 @@ class Bridge:
                         log.exception("a batch of %d messages failed; one by one", len(pending))
                         whole = False
                 while pending:
-                    await self._store_alone(pending[0])
+                    await self._store_alone(pending[0], writer)
                     self._ack(pending[:1])
                     pending.pop(0)
             except OperationalError as exc:
@@ -186,22 +220,34 @@ class Bridge:
                 await asyncio.sleep(1.0)
                 pending = [m for m in pending if m.generation == self._generation]
 
-    async def _store_alone(self, message: Inbound) -> None:
+    async def _store_alone(self, message: Inbound, writer: GroupWriter) -> None:
         """One message in a transaction of its own; an unexpected failure is a dead letter."""
         try:
-            await self.broker.writer.run(self._job([message], False), ACTOR, None)
+            await writer.run(self._job([message], False), ACTOR, None)
         except OperationalError:
             raise
         except Exception as exc:
             log.exception("the message on %s failed", message.topic)
             reason = f"internal error: {exc}"
-            await self.broker.writer.run(self._letter(message, reason), ACTOR, None)
+            await writer.run(self._letter(message, reason), ACTOR, None)
 
     def _ack(self, batch: list[Inbound]) -> None:
+        """Mark ``batch`` done; acknowledge every done message not preceded by one still
+        being stored (those of an earlier connection are past acknowledging: dropped)."""
         for message in batch:
-            if message.qos and message.generation == self._generation:
-                self._client.ack(message.mid, message.qos)
+            message.done = True
         self.stored += len(batch)
+        order, generation, mids = self._order, self._generation, []
+        while order and (order[0].done or order[0].generation != generation):
+            message = order.popleft()
+            if message.done and message.qos and message.generation == generation:
+                if message.qos == 1:
+                    mids.append(message.mid)
+                else:  # QoS 2 is not subscribed to; paho's own way, should a broker send it
+                    self._client.ack_many(mids)
+                    mids = []
+                    self._client.ack(message.mid, message.qos)
+        self._client.ack_many(mids)
 
     def _letter(self, message: Inbound, reason: str) -> Any:
         def work(session: Session) -> None:
@@ -341,32 +387,6 @@ def deliver(
             broker, session, device, service.command_attrs(command.name, "SENT", None, now)
         )
     return outgoing
-
-
-def decode(payload: bytes) -> Any:
-    try:
-        return orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise Rejected(f"not JSON: {exc}") from exc
-
-
-def decode_value(payload: bytes) -> tuple[Any, bool]:
-    """A single attribute's payload: JSON if it parses, else its text (as the IoT Agent)."""
-    try:
-        return orjson.loads(payload), False
-    except orjson.JSONDecodeError:
-        try:
-            return payload.decode("utf-8").strip(), True
-        except UnicodeDecodeError as exc:
-            raise Rejected("the value is neither JSON nor UTF-8 text") from exc
-
-
-def answer(result: Any) -> tuple[bool, str]:
-    """A device's result: ``{"error": "…"}`` or text starting with ERROR is a failure."""
-    if isinstance(result, dict) and "error" in result:
-        return False, str(result["error"])
-    info = result if isinstance(result, str) else orjson.dumps(result).decode()
-    return not info.upper().startswith("ERROR"), info
 
 
 async def bridge_task(app: Any) -> None:
