@@ -49,6 +49,7 @@ ROUTERS = (
     "ioc.web.citizen:router",
     "ioc.web.media:router",
     "ioc.web.pages:router",
+    "ioc.web.docs:router",
 )
 
 # Plain ASGI mounts tried before every router: hot paths (devices writing NGSI-LD entities,
@@ -117,6 +118,8 @@ def create_app(
             "`POST /api/v1/auth/token` (OAuth2 password flow) or send `X-API-Key`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by ioc.web.docs from vendored files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,21 @@ def test_pages_and_vendored_files_are_served(client: TestClient) -> None:
     ):
         assert client.get(path).status_code == 200, path
     assert client.get("/", follow_redirects=False).headers["location"] == "/ui/ops"
+
+
+def test_api_docs_work_on_a_closed_network(client: TestClient) -> None:
+    """/docs and /redoc load Swagger UI and Redoc from ioc itself, no CDN and no web fonts."""
+    for path in ("/docs", "/redoc"):
+        page = client.get(path)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"], path
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(
+            r"url: '([^']+)'", page.text
+        )
+        assert assets and "http" not in page.text.replace("http-equiv", ""), (path, assets)
+        for asset in assets:
+            assert asset.startswith("/"), (path, asset)
+            assert client.get(asset).status_code == 200, (path, asset)
+    assert "openapi" in client.get("/openapi.json").json()
 
 
 def test_units_start_at_the_callers_scope(client: TestClient, auth: Auth) -> None:
