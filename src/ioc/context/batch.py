@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -188,10 +188,22 @@ class _Batch:
         kind = done.kind or stored.type
         if broker.check is not None:
             broker.check(item.id, kind, done.attrs)
-        relocated = done.kind is not None or LOCATION in done.changed
+        # the type or the geometry changed: the located UPDATE (a replace naming the same
+        # type and location, as most upserts do, is a plain one)
+        relocated = kind != stored.type or (
+            LOCATION in done.changed and not Location.same(stored.attrs, done.attrs, LOCATION)
+        )
         moved = Location.of(done.attrs, LOCATION) if relocated else None
         before = self.pending.get(item.id)
-        self.current[item.id] = replace(stored, type=kind, attrs=done.attrs)
+        self.current[item.id] = Stored(
+            stored.id,
+            kind,
+            done.attrs,
+            stored.created_at,
+            stored.modified_at,
+            stored.version,
+            stored.place_code,
+        )
         if before is None:
             self.pending[item.id] = _Pending(False, stored, done.attrs, kind, moved)
         else:

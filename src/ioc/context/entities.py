@@ -83,9 +83,15 @@ def entity_type(value: Any, terms: TermMap, field: str = "type") -> str:
     return expanded
 
 
+_GOOD_NAMES: set[str] = set()  # names already checked (a batch repeats the same few)
+
+
 def attribute_name(name: str, terms: TermMap) -> str:
-    if _BAD_NAME.search(name):
-        raise BadRequestData(f"{name!r}: not a valid attribute name")
+    if name not in _GOOD_NAMES:
+        if _BAD_NAME.search(name):
+            raise BadRequestData(f"{name!r}: not a valid attribute name")
+        if len(_GOOD_NAMES) < 20_000:
+            _GOOD_NAMES.add(name)
     return terms.expand(name)
 
 
@@ -195,10 +201,11 @@ def parse_instance(
 
 def parse_attribute(raw: Any, name: str, terms: TermMap) -> list[Instance]:
     """All instances of one attribute (an object, or an array of them with datasetIds)."""
-    items = raw if isinstance(raw, list) else [raw]
-    if not items:
+    if not isinstance(raw, list):  # one instance: nothing can appear twice
+        return [parse_instance(raw, name, terms)]
+    if not raw:
         raise BadRequestData(f"{name}: an attribute needs at least one instance")
-    instances = [parse_instance(item, name, terms) for item in items]
+    instances = [parse_instance(item, name, terms) for item in raw]
     seen: set[str | None] = set()
     for instance in instances:
         dataset = instance.get("datasetId")

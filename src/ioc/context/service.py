@@ -8,13 +8,13 @@ connection; writes take a session (its transaction also holds the events) and re
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, event, insert, select
+from sqlalchemy import Connection, Engine, Table, event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -34,9 +34,10 @@ from ioc.context.jsonld import TermMap
 from ioc.context.query import EntityQuery, QueryRunner
 from ioc.context.render import timestamp
 from ioc.context.store import ENTITIES, Location, Store, Stored, dumps
+from ioc.context.temporal_store import COLUMNS as HISTORY_COLUMNS
 from ioc.context.temporal_store import HISTORY
 from ioc.context.temporal_store import record as record_history
-from ioc.context.temporal_store import rows_of as history_rows
+from ioc.context.temporal_store import values_of as history_values
 from ioc.context.writer import GROUPED, GroupWriter, wait
 from ioc.core.config import Settings
 from ioc.core.db import Database, utcnow
@@ -49,9 +50,22 @@ from ioc.core.scope import Scope
 DEFAULT_TENANT = "default"
 E = ENTITIES.c
 MAX_ATTEMPTS = 5  # optimistic writes retried when another writer got there first
-EVENTS_INSERT = insert(cast(Table, OutboxEvent.__table__))
-HISTORY_INSERT = insert(HISTORY)
+EVENTS = cast(Table, OutboxEvent.__table__)
+EVENT_COLUMNS = ("event_id", "type", "time", "actor", "place_code", "subject", "data")
 DEFERRED = "ngsi_deferred"  # session.info: a group's single-entity writes waiting for commit
+
+
+def _event_ids(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as hex, as ``uuid.uuid4().hex`` makes them, from
+    one read of the system's random source."""
+    pool = os.urandom(16 * count)
+    ids = []
+    for at in range(0, 16 * count, 16):
+        raw = bytearray(pool[at : at + 16])
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        ids.append(raw.hex())
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,30 +545,35 @@ class Broker:
             return
         session.flush()  # events emitted earlier through the ORM keep their place in line
         actor = str(session.info.get("actor", "system"))
-        rows = []
-        history: list[dict[str, Any]] = []
+        events: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        ids = _event_ids(len(changes))
+        stamps: dict[dt.datetime, str] = {}  # a batch's changes share their time
         for index, change in enumerate(changes):
             if actors is not None:
                 actor = actors[index]
-            history.extend(history_rows(change))
-            rows.append(
-                {
-                    "event_id": uuid.uuid4().hex,
-                    "type": f"entity.{change.kind}",
-                    "time": change.at,
-                    "actor": actor,
-                    "place_code": change.place_code,
-                    "subject": change.id[:200],
-                    "data": change.event_data(),
-                }
+            stamp = stamps.get(change.at)
+            if stamp is None:
+                stamp = stamps[change.at] = timestamp(change.at)
+            history.extend(history_values(change, stamp))
+            events.append(
+                (
+                    ids[index],
+                    f"entity.{change.kind}",
+                    change.at,
+                    actor,
+                    change.place_code,
+                    change.id[:200],
+                    change.event_data(),
+                )
             )
         conn = session.connection()
-        appends = [(EVENTS_INSERT, rows), (HISTORY_INSERT, history)]
+        appends = [(EVENTS, EVENT_COLUMNS, events), (HISTORY, HISTORY_COLUMNS, history)]
         counts = self.store.write_together(conn, list(writes), appends)
         for (_, wanted), count in zip(writes, counts, strict=True):
             if conn.dialect.supports_sane_multi_rowcount and count != len(wanted):
                 raise RuntimeError("entities changed under a batched write; run them one by one")
-        session.info["emitted"] = session.info.get("emitted", 0) + len(rows)
+        session.info["emitted"] = session.info.get("emitted", 0) + len(events)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return self.store.read(conn, tenant, entity_id) is not None

@@ -19,19 +19,29 @@ from sqlalchemy import (
     Connection,
     Table,
     Text,
-    any_,
     bindparam,
     cast,
     delete,
     func,
-    literal,
+    insert,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.dml import UpdateBase
 
+from ioc.context.bulk import (
+    COPY_FROM,
+    UNNEST_FROM,
+    UNNEST_LOCATED,
+    UNNEST_PLAIN,
+    copy_rows,
+    dicts,
+    plain,
+    unnest_params,
+    unnest_update,
+)
 from ioc.context.geo import LOCATION, SRID, checked_bbox
 from ioc.context.models import Entity, Tenant
 
@@ -42,50 +52,6 @@ E = ENTITIES.c
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-COPY_FROM = 200  # more appended rows than this go by COPY (a few round trips, fast rows)
-
-
-def _json_keys(row: dict[str, Any]) -> list[str]:
-    return [k for k, v in row.items() if isinstance(v, dict | list)]
-
-
-def _plain(rows: list[dict[str, Any]], constants: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows for the driver itself: JSON values as text (PostgreSQL casts them)."""
-    json_keys = _json_keys(rows[0])
-    if not json_keys and not constants:
-        return rows
-    plain = []
-    for row in rows:
-        row = {**constants, **row}
-        for key in json_keys:
-            row[key] = dumps(row[key])
-        plain.append(row)
-    return plain
-
-
-def cast_table(statement: UpdateBase) -> Table:
-    """The table an INSERT writes to."""
-    table: Table = statement.table  # type: ignore[assignment]
-    return table
-
-
-def _copy(driver: Any, table: str, rows: list[dict[str, Any]]) -> None:
-    """Rows into ``table`` by ``COPY … FROM STDIN`` (JSON values as text)."""
-    if not rows:
-        return
-    names = list(rows[0])
-    json_at = [i for i, name in enumerate(names) if name in set(_json_keys(rows[0]))]
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            values = [row[name] for name in names]
-            for i in json_at:
-                values[i] = dumps(values[i])
-            copy.write_row(values)
 
 
 @dataclass(slots=True)
@@ -99,6 +65,19 @@ class Stored:
     modified_at: dt.datetime
     version: int
     place_code: str | None
+
+
+def _geometry(instances: list[dict[str, Any]] | None) -> Any:
+    """The GeoJSON value ``Location.of`` reads (None when it reads none)."""
+    if not instances:
+        return None
+    instance = instances[0]
+    if "datasetId" in instance:
+        for other in instances:
+            if "datasetId" not in other:
+                instance = other
+                break
+    return instance.get("value") if instance.get("type") == "GeoProperty" else None
 
 
 @dataclass(slots=True)
@@ -119,6 +98,11 @@ class Location:
         if instance.get("type") != "GeoProperty" or value is None:
             return cls()
         return cls(dumps(value), checked_bbox(value, name))
+
+    @staticmethod
+    def same(before: dict[str, list[dict[str, Any]]], after: dict[str, Any], name: str) -> bool:
+        """Whether ``of`` gives the same for both: the location columns need no rewrite."""
+        return bool(_geometry(before.get(name)) == _geometry(after.get(name)))
 
     def params(self) -> dict[str, Any]:
         box = self.box or (None, None, None, None)
@@ -191,6 +175,14 @@ class Store:
             .values(**changes, type=bindparam("p_type"), location=location_in, **box)
         )
         self.update_plain, self.update_located = self._update, self._update_located
+        self._read_many_sql = (
+            "SELECT id, type, CAST(attrs AS TEXT), created_at, modified_at, version, place_code "
+            f'FROM {ENTITIES.name} WHERE tenant = %s AND id = ANY(%b::varchar[] COLLATE "C") '
+            "ORDER BY id FOR UPDATE"
+        )
+        self._inserts: dict[str, UpdateBase] = {}
+        self._unnest = {id(self._update): UNNEST_PLAIN, id(self._update_located): UNNEST_LOCATED}
+        self._unnest_sql: dict[tuple[int, frozenset[str]], str] = {}
         self._delete = delete(ENTITIES).where(key)
         self._tenant_exists = select(TENANTS.c.name).where(TENANTS.c.name == bindparam("p_name"))
         self._add_tenant = (
@@ -273,12 +265,22 @@ class Store:
         found: dict[str, Stored] = {}
         for first in range(0, len(ids), 1000):
             chunk = ids[first : first + 1000]
-            if self.postgres:  # one array parameter: the same SQL text (and plan) every time
-                named = E.id == any_(literal(chunk, ARRAY(E.id.type)))
-                query = select(*self.columns).where(E.tenant == tenant, named)
-                query = query.order_by(E.id).with_for_update()
-            else:
-                query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
+            if self.postgres:  # the driver itself: one binary array, the same SQL every time
+                driver: Any = conn.connection.driver_connection
+                with driver.cursor() as cursor:
+                    cursor.execute(self._read_many_sql, (tenant, chunk))
+                    for row in cursor.fetchall():
+                        found[row[0]] = Stored(
+                            row[0],
+                            row[1],
+                            orjson.loads(row[2]),
+                            row[3].astimezone(dt.UTC),
+                            row[4].astimezone(dt.UTC),
+                            row[5],
+                            row[6],
+                        )
+                continue
+            query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
             found.update((row.id, self.row(row)) for row in conn.execute(query).all())
         return found
 
@@ -328,37 +330,54 @@ class Store:
         self,
         conn: Connection,
         batches: list[tuple[UpdateBase, list[dict[str, Any]]]],
-        appends: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
+        appends: Sequence[tuple[Table, Sequence[str], list[tuple[Any, ...]]]] = (),
     ) -> list[int]:
         """An executemany of each statement of ``batches`` (the rows each matched, in order),
-        then the rows of ``appends``. On PostgreSQL all go in one pipeline, one round trip;
-        many appended rows go by ``COPY`` instead."""
+        then the rows of ``appends`` (table, columns, values). On PostgreSQL all go in one
+        pipeline, one round trip, many updates as one statement over arrays; many appended
+        rows go by ``COPY`` instead."""
         if not self.postgres:
             counts = [conn.execute(s, rows).rowcount if rows else 0 for s, rows in batches]
-            for statement, rows in appends:
-                if rows:
-                    conn.execute(statement, rows)
+            for table, names, values in appends:
+                if values:
+                    conn.execute(self._insert_into(table), dicts(names, values))
             return counts
         driver: Any = conn.connection.driver_connection
-        copied = sum(len(rows) for _, rows in appends) > COPY_FROM
+        copied = sum(len(values) for _, _, values in appends) > COPY_FROM
+        inserts = [] if copied else [(self._insert_into(t), dicts(n, v)) for t, n, v in appends]
         cursors: list[Any] = []
         with driver.pipeline():
-            for statement, rows in [*batches, *([] if copied else appends)]:
+            for statement, rows in [*batches, *inserts]:
                 if not rows:
                     cursors.append(None)
                     continue
-                sql, constants = self._sql(conn, statement, rows[0])
                 cursor = driver.cursor()
-                cursor.executemany(sql, _plain(rows, constants))
+                unnest = self._unnest.get(id(statement)) if len(rows) >= UNNEST_FROM else None
+                if unnest is not None:
+                    same, params = unnest_params(unnest, rows)
+                    sql = self._unnest_sql.get((id(unnest), same))
+                    if sql is None:
+                        sql = self._unnest_sql[id(unnest), same] = unnest_update(unnest, same)
+                    cursor.execute(sql, params)
+                else:
+                    sql, constants = self._sql(conn, statement, rows[0])
+                    cursor.executemany(sql, plain(rows, constants))
                 cursors.append(cursor)
         counts = [0 if c is None else int(c.rowcount) for c in cursors[: len(batches)]]
         for cursor in cursors:
             if cursor is not None:
                 cursor.close()
         if copied:
-            for statement, rows in appends:
-                _copy(driver, cast_table(statement).name, rows)
+            for table, names, values in appends:
+                copy_rows(conn, table, names, values)
         return counts
+
+    def _insert_into(self, table: Table) -> UpdateBase:
+        """The plain INSERT of ``table``, one object per table (``_sql`` caches by it)."""
+        found = self._inserts.get(table.name)
+        if found is None:
+            found = self._inserts[table.name] = insert(table)
+        return found
 
     def _sql(
         self, conn: Connection, statement: UpdateBase, row: dict[str, Any]

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 HISTORY: Table = AttributeHistory.__table__  # type: ignore[assignment]
 H = HISTORY.c
 PENDING = "ngsi_history"  # session.info key: rows waiting for the commit
-SYSTEM_TIMES = ("createdAt", "modifiedAt")
 
 
 def _moment(text: Any, default: dt.datetime) -> dt.datetime:
@@ -39,6 +38,56 @@ def _moment(text: Any, default: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+COLUMNS = (  # a history row's values, in this order (``values_of``: COPY takes them as is)
+    "tenant",
+    "entity_id",
+    "entity_type",
+    "attr",
+    "dataset_id",
+    "observed_at",
+    "recorded_at",
+    "value",
+    "number",
+    "meta",
+)
+DELETED_META = '{"type":"Property"}'
+
+
+def instance_values(
+    tenant: str,
+    entity_id: str,
+    entity_type: str,
+    attr: str,
+    instance: Instance,
+    recorded_at: dt.datetime,
+) -> tuple[Any, ...]:
+    """The history row of one attribute instance, as values in ``COLUMNS`` order."""
+    member = VALUE_MEMBER.get(instance.get("type", "Property"), "value")
+    value = instance.get(member)
+    meta = dict(instance)  # the rest of the instance, in its order
+    meta.pop(member, None)
+    meta.pop("createdAt", None)
+    meta.pop("modifiedAt", None)
+    number = (
+        float(value)
+        if member == "value" and isinstance(value, int | float) and not isinstance(value, bool)
+        else None
+    )
+    observed = instance.get("observedAt")
+    return (
+        tenant,
+        entity_id,
+        entity_type,
+        attr,
+        instance.get("datasetId"),
+        recorded_at if observed is None else _moment(observed, recorded_at),
+        recorded_at,
+        orjson.dumps(value).decode(),
+        number,
+        orjson.dumps(meta).decode(),
+    )
+
+
 def instance_row(
     tenant: str,
     entity_id: str,
@@ -48,66 +97,43 @@ def instance_row(
     recorded_at: dt.datetime,
 ) -> dict[str, Any]:
     """The history row of one attribute instance."""
-    member = VALUE_MEMBER.get(instance.get("type", "Property"), "value")
-    value = instance.get(member)
-    meta = {k: v for k, v in instance.items() if k != member and k not in SYSTEM_TIMES}
-    number = (
-        float(value)
-        if member == "value" and isinstance(value, int | float) and not isinstance(value, bool)
-        else None
-    )
-    return {
-        "tenant": tenant,
-        "entity_id": entity_id,
-        "entity_type": entity_type,
-        "attr": attr,
-        "dataset_id": instance.get("datasetId"),
-        "observed_at": _moment(instance.get("observedAt"), recorded_at),
-        "recorded_at": recorded_at,
-        "value": orjson.dumps(value).decode(),
-        "number": number,
-        "meta": orjson.dumps(meta).decode(),
-    }
+    values = instance_values(tenant, entity_id, entity_type, attr, instance, recorded_at)
+    return dict(zip(COLUMNS, values, strict=True))
 
 
-def deletion_row(
+def deletion_values(
     tenant: str, entity_id: str, entity_type: str, attr: str, at: dt.datetime
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
     """A marker: the attribute stopped existing at ``at`` (value NULL, never aggregated)."""
-    return {
-        "tenant": tenant,
-        "entity_id": entity_id,
-        "entity_type": entity_type,
-        "attr": attr,
-        "dataset_id": None,
-        "observed_at": at,
-        "recorded_at": at,
-        "value": None,
-        "number": None,
-        "meta": '{"type":"Property"}',
-    }
+    return (tenant, entity_id, entity_type, attr, None, at, at, None, None, DELETED_META)
 
 
-def rows_of(change: Change) -> list[dict[str, Any]]:
-    """What a change adds to the history: the instances it wrote, markers for removals.
+def values_of(change: Change, stamp: str | None = None) -> list[tuple[Any, ...]]:
+    """What a change adds to the history (rows as ``COLUMNS`` values): the instances it
+    wrote, markers for removals. ``stamp``: ``timestamp(change.at)``, if the caller has it.
 
     An update records only the instances it stamped (their modifiedAt is the change's time),
     so patching one datasetId does not repeat its siblings.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     attrs = change.attrs or {}
-    stamp = timestamp(change.at)
+    stamp = stamp or timestamp(change.at)
+    tenant, entity_id, kind, at = change.tenant, change.id, change.type, change.at
+    created, deleted = change.kind == "created", change.kind == "deleted"
     for name in change.attributes:
-        instances = attrs.get(name) if change.kind != "deleted" else None
+        instances = attrs.get(name) if not deleted else None
         if not instances:
-            rows.append(deletion_row(change.tenant, change.id, change.type, name, change.at))
+            rows.append(deletion_values(tenant, entity_id, kind, name, at))
             continue
         for instance in instances:
-            if change.kind == "created" or instance.get("modifiedAt") == stamp:
-                rows.append(
-                    instance_row(change.tenant, change.id, change.type, name, instance, change.at)
-                )
+            if created or instance.get("modifiedAt") == stamp:
+                rows.append(instance_values(tenant, entity_id, kind, name, instance, at))
     return rows
+
+
+def rows_of(change: Change) -> list[dict[str, Any]]:
+    """``values_of`` as row dicts (for SQLAlchemy's executemany)."""
+    return [dict(zip(COLUMNS, values, strict=True)) for values in values_of(change)]
 
 
 def record(session: Session, change: Change) -> None:
