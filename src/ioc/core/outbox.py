@@ -47,7 +47,7 @@ class OutboxRelay:
         bus: Bus,
         *,
         interval: float = 1.0,
-        batch_size: int = 100,
+        batch_size: int = 500,
         gather: float = 0.05,
     ) -> None:
         self.database = database
