@@ -130,9 +130,11 @@ def _chart(column: Column, table: ReportTable, font: str) -> Drawing:
 
 
 def _fmt(value: float | None) -> str:
+    """A number as Vietnamese write it: 71.733,2 (dot for thousands, comma for decimals)."""
     if value is None:
         return "—"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.translate(str.maketrans({",": ".", ".": ","}))
 
 
 def to_pdf(table: ReportTable, charts: int = 3) -> bytes:
