@@ -44,6 +44,7 @@ class Entity(Base):
         Index("ix_ngsi_entities_location", "location", postgresql_using="gist").ddl_if(
             dialect="postgresql"
         ),
+        {"postgresql_with": {"fillfactor": 80}},  # room for in-place updates (migration 0014)
     )
 
     tenant: Mapped[str] = mapped_column(String(TENANT_LENGTH), primary_key=True)
