@@ -134,7 +134,7 @@ def _fmt(value: float | None) -> str:
     if value is None:
         return "—"
     text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.translate(str.maketrans({",": ".", ".": ","}))
+    return text.translate(str.maketrans(",.", ".,"))
 
 
 def to_pdf(table: ReportTable, charts: int = 3) -> bytes:
