@@ -46,6 +46,7 @@ def run(
     if not settings.mqtt_url:
         raise Invalid("IOC_MQTT_URL", "set it to the Mosquitto broker, e.g. mqtt://127.0.0.1:1883")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check chatters at INFO
     with migrated_database() as database:
         # a process of its own, allocating a few objects per message: collect cycles less
         # often (fewer young objects promoted, fewer full passes over the backlog)
