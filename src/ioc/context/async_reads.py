@@ -16,12 +16,10 @@ request arriving on another loop (or an app running without its lifespan) never 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 import psycopg
 from sqlalchemy import Select, String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -29,35 +27,25 @@ from sqlalchemy.engine import Dialect, make_url
 from starlette.responses import Response
 
 from ioc.context import render
-from ioc.context.endpoints import Runtime, _entity_arg, _format, query_entities, retrieve_entity
+from ioc.context.endpoints import (
+    Runtime,
+    _entity_arg,
+    _format,
+    query_answer,
+    query_entities,
+    retrieve_entity,
+)
 from ioc.context.errors import ResourceNotFound
-from ioc.context.http import RESULTS_COUNT, Call
+from ioc.context.http import Call
 from ioc.context.jsonld import TermMap
 from ioc.context.query import EntityQuery, names, parse_query
-from ioc.context.store import E, Store, Stored
+from ioc.context.store import DRIVER_FIELDS, E, Store, Stored
 from ioc.core.auth import Principal
 from ioc.core.db import Database
 
 POOL_SIZE = 2  # per app: reads waiting for one share a SELECT; a slow query stalls no one
 APPLICATION_NAME = "ioc-ngsild-reads"  # how the connections show in pg_stat_activity
 STATE = "ngsild_reads"  # the app.state attribute holding the running pool
-
-
-# The store's read columns, in the order ``_row`` takes them
-FIELDS = ("id", "type", "attrs", "created_at", "modified_at", "version", "place_code")
-
-
-def _row(row: tuple[Any, ...]) -> Stored:
-    """A row of ``FIELDS`` as the store reads it (times as aware UTC, like UTCDateTime)."""
-    return Stored(
-        row[0],
-        row[1],
-        orjson.loads(row[2]),
-        row[3].astimezone(dt.UTC),
-        row[4].astimezone(dt.UTC),
-        row[5],
-        row[6],
-    )
 
 
 class AsyncReads:
@@ -69,7 +57,7 @@ class AsyncReads:
         url = make_url(database.url).set(drivername="postgresql")
         self.dsn = url.render_as_string(hide_password=False)
         named = {c.name: c for c in columns}
-        self.columns = tuple(named[name] for name in FIELDS)
+        self.columns = tuple(named[name] for name in DRIVER_FIELDS)
         self._slots = asyncio.Semaphore(size)
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._all: set[psycopg.AsyncConnection[Any]] = set()
@@ -143,7 +131,7 @@ class AsyncReads:
                     params: dict[str, Any] = {"p_tenant": tenant, "p_id": entity_id}
                     cursor = await conn.execute(self.read_sql, params, prepare=True)
                     row = await cursor.fetchone()
-                    return _row(row) if row is not None else None
+                    return Stored.from_driver(row) if row is not None else None
                 ids = list(dict.fromkeys(i for i, _ in group))
                 params = {"p_tenant": tenant, "p_ids": ids}
                 cursor = await conn.execute(self.read_many_sql, params, prepare=True)
@@ -159,9 +147,9 @@ class AsyncReads:
         for other_id, other in group[1:]:
             if other is not None and not other.done():
                 row = found.get(other_id)
-                other.set_result(_row(row) if row is not None else None)
+                other.set_result(Stored.from_driver(row) if row is not None else None)
         row = found.get(entity_id)
-        return _row(row) if row is not None else None
+        return Stored.from_driver(row) if row is not None else None
 
     async def rows(self, statement: Select[Any]) -> list[tuple[Any, ...]]:
         text, params = self.sql(statement)
@@ -188,20 +176,9 @@ async def _query(
         if query.limit == 0:
             return [], total
         page = statement.order_by(E.id).limit(query.limit).offset(query.offset)
-        return [_row(r) for r in await reads.rows(page)], total
-    kept: list[Stored] = []
-    matched = 0
-    end = query.offset + query.limit
-    for row in await reads.rows(statement.order_by(E.id)):
-        stored = _row(row)
-        if not runner._keeps(stored, query):
-            continue
-        if query.offset <= matched < end:
-            kept.append(stored)
-        matched += 1
-        if matched >= end and not query.count:
-            break
-    return kept, matched if query.count else None
+        return [Stored.from_driver(r) for r in await reads.rows(page)], total
+    rows = await reads.rows(statement.order_by(E.id))
+    return runner.page((Stored.from_driver(row) for row in rows), query)
 
 
 async def _retrieve(
@@ -220,16 +197,9 @@ async def _retrieve(
 async def _query_entities(
     reads: AsyncReads, call: Call, rt: Runtime, principal: Principal, terms: TermMap
 ) -> Response:
-    fmt, sys_attrs = _format(call)
     query = parse_query(call.params, terms)
     found, total = await _query(reads, rt, call.tenant, query, principal)
-    context = call.answer_context if call.accept.endswith("ld+json") else None
-    body = [
-        render.entity(s, terms, fmt=fmt, sys_attrs=sys_attrs, attrs=query.attrs, context=context)
-        for s in found
-    ]
-    headers = {RESULTS_COUNT: str(total)} if total is not None else None
-    return call.respond(body, headers=headers)
+    return query_answer(call, terms, query, found, total)
 
 
 Served = Callable[[AsyncReads, Call, Runtime, Principal, TermMap], Awaitable[Response]]

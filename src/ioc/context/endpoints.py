@@ -28,9 +28,10 @@ from ioc.context.entities import (
 from ioc.context.errors import BadRequestData
 from ioc.context.http import RESULTS_COUNT, Call, no_content
 from ioc.context.jsonld import TermMap
-from ioc.context.query import names, parse_query
+from ioc.context.query import EntityQuery, names, parse_query
 from ioc.context.render import FORMATS
 from ioc.context.service import Broker
+from ioc.context.store import Stored
 from ioc.core.auth import Principal
 from ioc.core.problems import Problem
 
@@ -128,10 +129,17 @@ def retrieve_entity(call: Call, rt: Runtime) -> Response:
 def query_entities(call: Call, rt: Runtime) -> Response:
     principal = rt.allow(call, write=False)
     terms = rt.terms(call)
-    fmt, sys_attrs = _format(call)
     query = parse_query(call.params, terms)
     with rt.broker.reader.connect() as conn:
         found, total = rt.broker.query(conn, call.tenant, query, principal.scope)
+    return query_answer(call, terms, query, found, total)
+
+
+def query_answer(
+    call: Call, terms: TermMap, query: EntityQuery, found: list[Stored], total: int | None
+) -> Response:
+    """The entities a query found, rendered as the call asks, with the count header if any."""
+    fmt, sys_attrs = _format(call)
     context = call.answer_context if call.accept.endswith("ld+json") else None
     body = [
         render.entity(s, terms, fmt=fmt, sys_attrs=sys_attrs, attrs=query.attrs, context=context)

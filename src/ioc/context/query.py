@@ -9,7 +9,7 @@ give the same answer. Pages are ordered by entity id.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,11 +197,18 @@ class QueryRunner:
                 return [], total
             page = statement.order_by(E.id).limit(query.limit).offset(query.offset)
             return [self.store.row(r) for r in conn.execute(page)], total
+        rows = conn.execute(statement.order_by(E.id))
+        return self.page((self.store.row(row) for row in rows), query)
+
+    def page(
+        self, candidates: Iterable[Stored], query: EntityQuery
+    ) -> tuple[list[Stored], int | None]:
+        """The page of ``candidates`` (in id order) that the Python-side tests keep, and
+        how many they keep in all when ``count`` asks (else it stops at the page's end)."""
         kept: list[Stored] = []
         matched = 0
         end = query.offset + query.limit
-        for row in conn.execute(statement.order_by(E.id)):
-            stored = self.store.row(row)
+        for stored in candidates:
             if not self._keeps(stored, query):
                 continue
             if query.offset <= matched < end:

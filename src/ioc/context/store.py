@@ -66,6 +66,24 @@ class Stored:
     version: int
     place_code: str | None
 
+    @classmethod
+    def from_driver(cls, row: Sequence[Any]) -> Stored:
+        """A row of ``DRIVER_FIELDS`` read straight through the driver (attrs as JSON text;
+        times made aware UTC, as the UTCDateTime column type does for ORM reads)."""
+        return cls(
+            row[0],
+            row[1],
+            orjson.loads(row[2]),
+            row[3].astimezone(dt.UTC),
+            row[4].astimezone(dt.UTC),
+            row[5],
+            row[6],
+        )
+
+
+# The columns ``Stored.from_driver`` takes, in its order
+DRIVER_FIELDS = ("id", "type", "attrs", "created_at", "modified_at", "version", "place_code")
+
 
 def _geometry(instances: list[dict[str, Any]] | None) -> Any:
     """The GeoJSON value ``Location.of`` reads (None when it reads none)."""
@@ -270,15 +288,7 @@ class Store:
                 with driver.cursor() as cursor:
                     cursor.execute(self._read_many_sql, (tenant, chunk))
                     for row in cursor.fetchall():
-                        found[row[0]] = Stored(
-                            row[0],
-                            row[1],
-                            orjson.loads(row[2]),
-                            row[3].astimezone(dt.UTC),
-                            row[4].astimezone(dt.UTC),
-                            row[5],
-                            row[6],
-                        )
+                        found[row[0]] = Stored.from_driver(row)
                 continue
             query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
             found.update((row.id, self.row(row)) for row in conn.execute(query).all())
