@@ -138,3 +138,29 @@ def print_rejected(errors: Sequence[RowProblem], source: str, limit: int | None 
     console.print(table)
     if limit is not None and len(errors) > limit:
         console.print(f"… and {len(errors) - limit} more problems")
+
+
+def finish_import(
+    errors: Sequence[RowProblem],
+    source: str,
+    summary: str,
+    *,
+    dry_run: bool,
+    limit: int | None = None,
+) -> None:
+    """Report an import: its rejected rows, one summary line; exit code 1 if any row was."""
+    print_rejected(errors, source, limit)
+    console.print(summary + (" (dry run: nothing was stored)" if dry_run else ""))
+    if errors:
+        raise typer.Exit(1)
+
+
+def require_agencies(session: Session) -> None:
+    """Catalogues name their responsible agencies: refuse, with the fix, when there are none."""
+    from sqlalchemy import func, select
+
+    from ioc.core.models import Agency
+
+    if not session.scalar(select(func.count()).select_from(Agency)):
+        err.print("[bold red]error:[/] no agencies yet: run `ioc agencies seed` first")
+        raise typer.Exit(2)

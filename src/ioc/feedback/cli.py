@@ -10,11 +10,11 @@ from rich.table import Table
 
 from ioc.cli_support import (
     console,
-    err,
     existing_file,
+    finish_import,
     migrated_database,
     operator_errors,
-    print_rejected,
+    require_agencies,
     session_for,
 )
 
@@ -51,15 +51,12 @@ def import_file(
         )
         if not dry_run:
             session.commit()
-    print_rejected(report.errors, file.name)
     verb = "would store" if dry_run else "stored"
-    console.print(
+    summary = (
         f"{report.received} rows: {verb} [bold]{len(report.stored)}[/], "
         f"already imported {len(report.skipped)}, rejected [bold]{report.rejected}[/]"
-        + (" (dry run: nothing was stored)" if dry_run else "")
     )
-    if report.rejected:
-        raise typer.Exit(1)
+    finish_import(report.errors, file.name, summary, dry_run=dry_run)
 
 
 @app.command()
@@ -78,16 +75,13 @@ def escalate() -> None:
 @operator_errors
 def catalogue() -> None:
     """Create or refresh the feedback catalogue (after `ioc agencies seed`) and list it."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
-    from ioc.core.models import Agency
     from ioc.feedback.catalogue import seed_catalogue
     from ioc.feedback.models import FeedbackService
 
     with migrated_database() as database, session_for(database) as session:
-        if not session.scalar(select(func.count()).select_from(Agency)):
-            err.print("[bold red]error:[/] no agencies yet: run `ioc agencies seed` first")
-            raise typer.Exit(2)
+        require_agencies(session)
         changed = seed_catalogue(session)
         session.commit()
         table = Table("code", "name", "agency", "handled by", "SLA (working days)")

@@ -14,9 +14,10 @@ from ioc.cli_support import (
     console,
     err,
     existing_file,
+    finish_import,
     migrated_database,
     operator_errors,
-    print_rejected,
+    require_agencies,
     session_for,
 )
 
@@ -54,15 +55,12 @@ def import_file(
         )
         if not dry_run:
             session.commit()
-    print_rejected(report.errors, file.name, limit=200)
     verb = "would create" if dry_run else "created"
-    console.print(
+    summary = (
         f"{report.received} rows: {verb} [bold]{report.created}[/], updated {report.updated}, "
         f"unchanged {report.skipped}, rejected [bold]{report.rejected}[/]"
-        + (" (dry run: nothing was stored)" if dry_run else "")
     )
-    if report.rejected:
-        raise typer.Exit(1)
+    finish_import(report.errors, file.name, summary, dry_run=dry_run, limit=200)
 
 
 @app.command()
@@ -71,14 +69,11 @@ def catalogue() -> None:
     """Create the procedure catalogue (after `ioc agencies seed`) and summarise it by sector."""
     from sqlalchemy import case, func, select
 
-    from ioc.core.models import Agency
     from ioc.services.catalogue import SECTOR_NAMES, seed_catalogue
     from ioc.services.models import ServiceProcedure as P
 
     with migrated_database() as database, session_for(database) as session:
-        if not session.scalar(select(func.count()).select_from(Agency)):
-            err.print("[bold red]error:[/] no agencies yet: run `ioc agencies seed` first")
-            raise typer.Exit(2)
+        require_agencies(session)
         created = seed_catalogue(session)
         session.commit()
         table = Table("sector", "procedures", "full online", "agency")
