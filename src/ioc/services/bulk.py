@@ -19,6 +19,7 @@ from ioc.core.db import Base, UTCDateTime, utcnow
 from ioc.core.events import emit
 from ioc.core.workdays import VIETNAM_TZ
 from ioc.services.models import Dossier
+from ioc.services.service import on_time
 
 TABLE = Base.metadata.tables[Dossier.__tablename__]
 # Compared with the stored row to tell an update from a repeat.
@@ -45,6 +46,44 @@ _UPDATE = (
 )
 
 Rows = list[dict[str, Any]]
+
+
+def dossier_row(
+    *,
+    code: str,
+    procedure_code: str,
+    agency: str,
+    place_code: str,
+    district_code: str | None,
+    channel: str,
+    status: str,
+    received_at: dt.datetime,
+    due_at: dt.datetime,
+    paused_days: int,
+    completed_at: dt.datetime | None,
+    delivery: str | None,
+    rating: int | None,
+) -> dict[str, Any]:
+    """A dossier as ``write_chunk`` and ``insert_rows`` take it: with its agency the current
+    one, no pause running, and on-time derived from completion and due date."""
+    return {
+        "code": code,
+        "procedure_code": procedure_code,
+        "agency_code": agency,
+        "current_agency": agency,
+        "place_code": place_code,
+        "district_code": district_code,
+        "channel": channel,
+        "status": status,
+        "received_at": received_at,
+        "due_at": due_at,
+        "paused_at": None,
+        "paused_days": paused_days,
+        "completed_at": completed_at,
+        "on_time": on_time(completed_at, due_at, status),
+        "delivery": delivery,
+        "rating": rating,
+    }
 
 
 def write_chunk(session: Session, rows: Rows, *, dry_run: bool = False) -> tuple[Rows, Rows, Rows]:

@@ -24,10 +24,10 @@ from ioc.core.models import Agency, Place
 from ioc.core.workdays import VIETNAM_TZ, WorkCalendar, default_calendar
 from ioc.demo.builder import DemoContext
 from ioc.services import daily
-from ioc.services.bulk import emit_tallies, insert_rows
+from ioc.services.bulk import dossier_row, emit_tallies, insert_rows
 from ioc.services.catalogue import seed_catalogue
 from ioc.services.models import Dossier, DossierStep, ServiceProcedure
-from ioc.services.service import handling_agency, on_time
+from ioc.services.service import handling_agency
 
 SEED = 2025
 PER_YEAR = 258_000
@@ -181,24 +181,11 @@ class Year:
                 else ("online" if channel == "online" and rng.random() < 0.5 else "desk")
             )
             rating = rng.choice((5, 5, 5, 4, 4, 3, 2)) if rng.random() < 0.3 else None
-        return {
-            "code": "",
-            "procedure_code": proc.code,
-            "agency_code": agency,
-            "current_agency": agency,
-            "place_code": commune,
-            "district_code": district,
-            "channel": channel,
-            "status": status,
-            "received_at": received,
-            "due_at": due,
-            "paused_at": None,
-            "paused_days": paused,
-            "completed_at": done,
-            "on_time": on_time(done, due, status),
-            "delivery": delivery,
-            "rating": rating,
-        }
+        return dossier_row(
+            code="", procedure_code=proc.code, agency=agency, place_code=commune,
+            district_code=district, channel=channel, status=status, received_at=received,
+            due_at=due, paused_days=paused, completed_at=done, delivery=delivery, rating=rating,
+        )  # fmt: skip
 
 
 def _steps(session: Session, since: dt.datetime) -> int:

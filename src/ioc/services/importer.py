@@ -24,7 +24,7 @@ from ioc.core.models import Agency, Place
 from ioc.core.scope import Scope
 from ioc.core.workdays import VIETNAM_TZ, WorkCalendar, default_calendar
 from ioc.services import daily, import_files
-from ioc.services.bulk import emit_tallies, write_chunk
+from ioc.services.bulk import dossier_row, emit_tallies, write_chunk
 from ioc.services.models import (
     CHANNELS,
     CODE_LENGTH,
@@ -33,7 +33,7 @@ from ioc.services.models import (
     STATUSES,
     ServiceProcedure,
 )
-from ioc.services.service import handling_agency, on_time
+from ioc.services.service import handling_agency
 
 REQUIRED = ("code", "procedure_code", "place_code", "channel", "received_at", "status")
 OPTIONAL = ("agency_code", "due_at", "completed_at", "paused_days", "delivery", "rating")
@@ -189,24 +189,12 @@ class Validator:
         if delivery is not None and delivery not in DELIVERIES:
             raise _Bad("delivery", f"one of {', '.join(DELIVERIES)}")
         rating = None if _blank(raw.get("rating")) else _int(raw["rating"], "rating", 1, 5)
-        return {
-            "code": code,
-            "procedure_code": procedure.code,
-            "agency_code": agency,
-            "current_agency": agency,
-            "place_code": place,
-            "district_code": district,
-            "channel": channel,
-            "status": status,
-            "received_at": received,
-            "due_at": due,
-            "paused_at": None,
-            "paused_days": paused,
-            "completed_at": completed,
-            "on_time": on_time(completed, due, status),
-            "delivery": delivery,
-            "rating": rating,
-        }
+        return dossier_row(
+            code=code, procedure_code=procedure.code, agency=agency, place_code=place,
+            district_code=district, channel=channel, status=status, received_at=received,
+            due_at=due, paused_days=paused, completed_at=completed, delivery=delivery,
+            rating=rating,
+        )  # fmt: skip
 
 
 def _check_columns(table: import_files.Table, report: ImportReport) -> bool:
