@@ -4,15 +4,12 @@ answer commands (the in-process simulator), and Debian's Chromium driven by Play
 from __future__ import annotations
 
 import os
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from ioc.app import create_app
 from ioc.context.api import runtime
@@ -20,6 +17,7 @@ from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.simulate.fleet import Sizes
 from ioc.simulate.runner import Simulator
+from tests.live import serve
 
 CHROMIUM = "/usr/bin/chromium"
 # The smallest PNG there is (1x1, grey): a citizen's photo in the tests.
@@ -55,27 +53,15 @@ def live(demo_db: Database, tmp_path: Path) -> Iterator[Live]:
     broker = runtime(app).broker
     simulator, _ = Simulator.prepare(demo_db, broker, sizes=SMALL_FLEET)
     simulator.tick()  # every light reports once, so the map has states to draw
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    running = Live(f"http://127.0.0.1:{port}", demo_db, simulator, app)
-    lamps = threading.Thread(target=_answer_commands, args=(running,), daemon=True)
-    lamps.start()
-    try:
-        yield running
-    finally:
-        running.stop.set()
-        lamps.join(5)
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve(app) as url:
+        running = Live(url, demo_db, simulator, app)
+        lamps = threading.Thread(target=_answer_commands, args=(running,), daemon=True)
+        lamps.start()
+        try:
+            yield running
+        finally:
+            running.stop.set()
+            lamps.join(5)
 
 
 @pytest.fixture(scope="package")  # its event loop must not outlive tests/web
