@@ -26,6 +26,8 @@ def swagger_ui(request: Request) -> HTMLResponse:
         swagger_css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
         swagger_favicon_url=f"{VENDOR}/swagger-ui/favicon-32x32.png",
         oauth2_redirect_url=OAUTH2_REDIRECT,
+        # Swagger UI would send the spec to validator.swagger.io for its badge: not offline
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 
