@@ -15,6 +15,7 @@ import pytest
 from ioc.core.bus import (
     BusError,
     InProcessBus,
+    PartlyPublished,
     make_bus,
     matches,
     validate_pattern,
@@ -220,12 +221,38 @@ async def test_drain_waits_for_events_that_handlers_publish() -> None:
 
 
 @pytest.mark.anyio
+async def test_publish_many_delivers_in_order_and_stops_at_a_refused_event() -> None:
+    async with InProcessBus() as bus:
+        every, jobs, one, two = Inbox(), Inbox(), Inbox(), Inbox()
+        await bus.subscribe(">", every)
+        await bus.subscribe("job.*", jobs)
+        await bus.subscribe("job.*", one, durable="workers")
+        await bus.subscribe("job.*", two, durable="workers")
+        batch = [Event("job.done" if i % 2 else "kpi.updated", {"i": i}) for i in range(6)]
+        await bus.publish_many(batch)
+        await bus.drain()
+        assert [e.data["i"] for e in every.events] == list(range(6))
+        assert [e.data["i"] for e in jobs.events] == [1, 3, 5]
+        assert sorted(e.data["i"] for e in one.events + two.events) == [1, 3, 5]
+        assert {len(one.events), len(two.events)} == {1, 2}  # the group shares the work
+        assert every.events[1] is not jobs.events[0]  # each subscriber has its own copy
+        with pytest.raises(PartlyPublished) as refused:
+            await bus.publish_many([Event("job.done", {"i": 6}), Event("bad..type")])
+        await bus.drain()
+    assert refused.value.accepted == 1
+    assert [e.data["i"] for e in jobs.events] == [1, 3, 5, 6]
+
+
+@pytest.mark.anyio
 async def test_closed_in_process_bus_refuses_events() -> None:
     bus = InProcessBus()
     await bus.start()
     await bus.close()
     with pytest.raises(BusError):
         await bus.publish(Event("a.b"))
+    with pytest.raises(PartlyPublished) as refused:
+        await bus.publish_many([Event("a.b")])
+    assert refused.value.accepted == 0
 
 
 # --------------------------------------------------------------------------- NATS

@@ -9,6 +9,7 @@ in one transaction, so a burst of readings costs one round.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -46,9 +47,14 @@ def enabled(settings: Settings) -> frozenset[str]:
     return frozenset(names or RULES)
 
 
+@functools.lru_cache(maxsize=4096)  # a few dozen event types, thousands of events a second
+def _followed(type_: str, rules: frozenset[str]) -> bool:
+    return any(matches(p, type_) for r in rules for p in RULES[r].follows)
+
+
 def follows(event: Event, rules: frozenset[str]) -> bool:
     """Whether an enabled rule may care (cheap: runs on the event loop for every event)."""
-    if not any(matches(p, event.type) for r in rules for p in RULES[r].follows):
+    if not _followed(event.type, rules):
         return False
     return not event.type.startswith("entity.") or wants_reading(event)
 

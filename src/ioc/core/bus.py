@@ -6,10 +6,13 @@ import asyncio
 import functools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
+
+import orjson
 
 from ioc.core.events import SUBJECT_PREFIX, Event
 
@@ -18,10 +21,20 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Event], Awaitable[None]]
 
 _WILDCARDS = ("*", ">")
+YIELD_EVERY = 200  # a subscriber handling a backlog gives the event loop a turn this often
 
 
 class BusError(RuntimeError):
     """The bus cannot be reached, or refused to take an event."""
+
+
+class PartlyPublished(BusError):
+    """``publish_many`` stopped at a refused event: the ``accepted`` ones before it went out."""
+
+    def __init__(self, accepted: int, cause: BaseException) -> None:
+        super().__init__(f"{accepted} event(s) accepted, then: {cause}")
+        self.accepted = accepted
+        self.cause = cause
 
 
 def _check_tokens(text: str, what: str, *, wildcards: bool) -> list[str]:
@@ -92,6 +105,15 @@ class Bus(ABC):
     async def publish(self, event: Event) -> None:
         """Hand ``event`` to the bus; returns once the bus has accepted it."""
 
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """Publish ``events`` in order, stopping at the first the bus refuses: that raises
+        ``PartlyPublished`` saying how many were accepted before it."""
+        for at, event in enumerate(events):
+            try:
+                await self.publish(event)
+            except Exception as exc:
+                raise PartlyPublished(at, exc) from exc
+
     @abstractmethod
     async def subscribe(
         self, pattern: str, handler: Handler, *, durable: str | None = None
@@ -127,24 +149,35 @@ class _LocalSubscription(Subscription):
         super().__init__(pattern, durable)
         self._bus = bus
         self._handler = handler
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._queue: deque[tuple[Event, bytes]] = deque()  # each event with its encoded data
+        self._ready = asyncio.Event()
         self._stopped = False
         self._task = asyncio.get_running_loop().create_task(self._work(), name=f"bus:{pattern}")
 
-    def deliver(self, raw: bytes) -> None:
-        self._bus._add_pending(1)
-        self._queue.put_nowait(raw)
+    def deliver(self, items: list[tuple[Event, bytes]]) -> None:
+        self._bus._add_pending(len(items))
+        self._queue.extend(items)
+        self._ready.set()
 
     async def _work(self) -> None:
+        handled = 0
         while not self._stopped:
-            raw = await self._queue.get()
-            event = Event.from_json(raw)  # a private copy: handlers cannot disturb each other
+            if not self._queue:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            shared, data = self._queue.popleft()
+            # a private copy (its data decoded afresh): handlers cannot disturb each other
+            event = shared.copy(orjson.loads(data))
             try:
                 await self._handler(event)
             except Exception:
                 log.exception("handler for %r failed on %s %s", self.pattern, event.type, event.id)
             finally:
                 self._bus._add_pending(-1)
+            handled += 1
+            if handled % YIELD_EVERY == 0:  # a long backlog: let requests on the loop run too
+                await asyncio.sleep(0)
 
     async def unsubscribe(self) -> None:
         if self._stopped:
@@ -154,8 +187,8 @@ class _LocalSubscription(Subscription):
         if asyncio.current_task() is not self._task:  # from its own handler: stop after it
             self._task.cancel()
             await asyncio.wait([self._task])
-        dropped = self._queue.qsize()
-        self._queue = asyncio.Queue()
+        dropped = len(self._queue)
+        self._queue.clear()
         self._bus._add_pending(-dropped)
 
 
@@ -165,6 +198,9 @@ class InProcessBus(Bus):
     def __init__(self, *, close_timeout: float = 5.0) -> None:
         self.close_timeout = close_timeout
         self._subs: list[_LocalSubscription] = []
+        self._routes: dict[
+            str, tuple[list[_LocalSubscription], list[tuple[str, list[_LocalSubscription]]]]
+        ] = {}
         self._turns: dict[str, int] = {}
         self._pending = 0
         self._idle = asyncio.Event()
@@ -193,19 +229,52 @@ class InProcessBus(Bus):
         if self._closed:
             raise BusError("the in-process bus is closed")
         validate_type(event.type)
-        raw = event.to_json()
-        groups: dict[str, list[_LocalSubscription]] = {}
-        for sub in self._subs:
-            if not matches(sub.pattern, event.type):
-                continue
-            if sub.durable is None:
-                sub.deliver(raw)
-            else:
-                groups.setdefault(sub.durable, []).append(sub)
-        for durable, members in groups.items():
-            turn = self._turns.get(durable, 0)
-            self._turns[durable] = turn + 1
-            members[turn % len(members)].deliver(raw)
+        self._fan_out([event])
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """All of ``events`` in one pass: each subscriber's share is queued at once."""
+        if self._closed:
+            raise PartlyPublished(0, BusError("the in-process bus is closed"))
+        for at, event in enumerate(events):
+            try:
+                validate_type(event.type)
+            except ValueError as exc:
+                self._fan_out(events[:at])
+                raise PartlyPublished(at, exc) from exc
+        self._fan_out(events)
+
+    def _fan_out(self, events: Sequence[Event]) -> None:
+        shares: dict[_LocalSubscription, list[tuple[Event, bytes]]] = {}
+        for event in events:
+            data = orjson.dumps(event.data)  # encoded once; each subscriber decodes its own copy
+            plain, groups = self._targets(event.type)
+            for sub in plain:
+                shares.setdefault(sub, []).append((event, data))
+            for durable, members in groups:
+                turn = self._turns.get(durable, 0)
+                self._turns[durable] = turn + 1
+                shares.setdefault(members[turn % len(members)], []).append((event, data))
+        for sub, items in shares.items():
+            sub.deliver(items)
+
+    def _targets(
+        self, type_: str
+    ) -> tuple[list[_LocalSubscription], list[tuple[str, list[_LocalSubscription]]]]:
+        """Who gets events of ``type_``: plain subscribers, and each durable group's members
+        (remembered until the subscribers change)."""
+        found = self._routes.get(type_)
+        if found is None:
+            plain: list[_LocalSubscription] = []
+            groups: dict[str, list[_LocalSubscription]] = {}
+            for sub in self._subs:
+                if not matches(sub.pattern, type_):
+                    continue
+                if sub.durable is None:
+                    plain.append(sub)
+                else:
+                    groups.setdefault(sub.durable, []).append(sub)
+            found = self._routes[type_] = (plain, list(groups.items()))
+        return found
 
     async def subscribe(
         self, pattern: str, handler: Handler, *, durable: str | None = None
@@ -221,11 +290,13 @@ class InProcessBus(Bus):
                     )
         sub = _LocalSubscription(self, pattern, handler, durable)
         self._subs.append(sub)
+        self._routes.clear()
         return sub
 
     def _remove(self, sub: _LocalSubscription) -> None:
         with suppress(ValueError):
             self._subs.remove(sub)
+        self._routes.clear()
 
     def _add_pending(self, n: int) -> None:
         self._pending += n

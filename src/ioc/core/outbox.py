@@ -22,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
-from ioc.core.bus import Bus
+from ioc.core.bus import Bus, PartlyPublished
 from ioc.core.db import Database, utcnow
-from ioc.core.events import Event
+from ioc.core.events import ROW_COLUMNS, Event
 from ioc.core.models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -76,22 +76,21 @@ class OutboxRelay:
         conn, rows = await asyncio.to_thread(self._claim)
         if conn is None:
             return 0, False
-        published: list[int] = []
         try:
-            for row in rows:
-                try:
-                    await self.bus.publish(Event.from_row(row))
-                except Exception as exc:
-                    log.warning(
-                        "the %s bus refused event #%d %s (%s); %d left for the next round",
-                        self.bus.name,
-                        row.id,
-                        row.type,
-                        exc,
-                        len(rows) - len(published),
-                    )
-                    break
-                published.append(row.id)
+            accepted = len(rows)
+            try:
+                await self.bus.publish_many([Event.from_row(row) for row in rows])
+            except PartlyPublished as exc:
+                accepted = exc.accepted
+                log.warning(
+                    "the %s bus refused event #%d %s (%s); %d left for the next round",
+                    self.bus.name,
+                    rows[accepted].id,
+                    rows[accepted].type,
+                    exc.cause,
+                    len(rows) - accepted,
+                )
+            published = [row.id for row in rows[:accepted]]
             await asyncio.to_thread(self._mark, conn, published)
             return len(published), len(published) == self.batch_size
         finally:
@@ -102,7 +101,7 @@ class OutboxRelay:
         """The next batch of unpublished rows, and the connection whose transaction holds them."""
         e = OutboxEvent
         stmt = (
-            select(e.id, e.event_id, e.type, e.time, e.actor, e.place_code, e.subject, e.data)
+            select(*(getattr(e, name) for name in ROW_COLUMNS))
             .where(e.published_at.is_(None))
             .order_by(e.id)
             .limit(self.batch_size)
