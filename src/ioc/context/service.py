@@ -33,7 +33,7 @@ from ioc.context.geo import LOCATION
 from ioc.context.jsonld import TermMap
 from ioc.context.query import EntityQuery, QueryRunner
 from ioc.context.render import timestamp
-from ioc.context.store import ENTITIES, Location, Store, Stored, dumps
+from ioc.context.store import ENTITIES, Appended, Location, Store, Stored, dumps
 from ioc.context.temporal_store import COLUMNS as HISTORY_COLUMNS
 from ioc.context.temporal_store import HISTORY
 from ioc.context.temporal_store import record as record_history
@@ -544,36 +544,41 @@ class Broker:
         if not changes:
             return
         session.flush()  # events emitted earlier through the ORM keep their place in line
-        actor = str(session.info.get("actor", "system"))
-        events: list[tuple[Any, ...]] = []
-        history: list[tuple[Any, ...]] = []
-        ids = _event_ids(len(changes))
-        stamps: dict[dt.datetime, str] = {}  # a batch's changes share their time
-        for index, change in enumerate(changes):
-            if actors is not None:
-                actor = actors[index]
-            stamp = stamps.get(change.at)
-            if stamp is None:
-                stamp = stamps[change.at] = timestamp(change.at)
-            history.extend(history_values(change, stamp))
-            events.append(
-                (
-                    ids[index],
-                    f"entity.{change.kind}",
-                    change.at,
-                    actor,
-                    change.place_code,
-                    change.id[:200],
-                    change.event_data(),
+        default_actor = str(session.info.get("actor", "system"))
+
+        def appends() -> list[Appended]:
+            """The events and history rows (built while the server runs the writes)."""
+            actor = default_actor
+            events: list[tuple[Any, ...]] = []
+            history: list[tuple[Any, ...]] = []
+            ids = _event_ids(len(changes))
+            stamps: dict[dt.datetime, str] = {}  # a batch's changes share their time
+            for index, change in enumerate(changes):
+                if actors is not None:
+                    actor = actors[index]
+                stamp = stamps.get(change.at)
+                if stamp is None:
+                    stamp = stamps[change.at] = timestamp(change.at)
+                history.extend(history_values(change, stamp))
+                events.append(
+                    (
+                        ids[index],
+                        f"entity.{change.kind}",
+                        change.at,
+                        actor,
+                        change.place_code,
+                        change.id[:200],
+                        change.event_data(),
+                    )
                 )
-            )
+            return [(EVENTS, EVENT_COLUMNS, events), (HISTORY, HISTORY_COLUMNS, history)]
+
         conn = session.connection()
-        appends = [(EVENTS, EVENT_COLUMNS, events), (HISTORY, HISTORY_COLUMNS, history)]
         counts = self.store.write_together(conn, list(writes), appends)
         for (_, wanted), count in zip(writes, counts, strict=True):
             if conn.dialect.supports_sane_multi_rowcount and count != len(wanted):
                 raise RuntimeError("entities changed under a batched write; run them one by one")
-        session.info["emitted"] = session.info.get("emitted", 0) + len(events)
+        session.info["emitted"] = session.info.get("emitted", 0) + len(changes)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return self.store.read(conn, tenant, entity_id) is not None

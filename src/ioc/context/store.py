@@ -9,7 +9,7 @@ match nothing, so the caller reads again instead of losing the other change.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,9 @@ E = ENTITIES.c
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+Appended = tuple[Table, Sequence[str], list[tuple[Any, ...]]]  # rows to append to a table
 
 
 @dataclass(slots=True)
@@ -340,47 +343,59 @@ class Store:
         self,
         conn: Connection,
         batches: list[tuple[UpdateBase, list[dict[str, Any]]]],
-        appends: Sequence[tuple[Table, Sequence[str], list[tuple[Any, ...]]]] = (),
+        appends: Callable[[], Sequence[Appended]] = tuple,
     ) -> list[int]:
         """An executemany of each statement of ``batches`` (the rows each matched, in order),
-        then the rows of ``appends`` (table, columns, values). On PostgreSQL all go in one
-        pipeline, one round trip, many updates as one statement over arrays; many appended
-        rows go by ``COPY`` instead."""
+        then the rows ``appends()`` builds (table, columns, values). On PostgreSQL the
+        statements go in one pipeline, one round trip, many updates as one statement over
+        arrays; ``appends()`` runs while the server executes them, and many appended rows go
+        by ``COPY`` after."""
         if not self.postgres:
             counts = [conn.execute(s, rows).rowcount if rows else 0 for s, rows in batches]
-            for table, names, values in appends:
+            for table, names, values in appends():
                 if values:
                     conn.execute(self._insert_into(table), dicts(names, values))
             return counts
         driver: Any = conn.connection.driver_connection
-        copied = sum(len(values) for _, _, values in appends) > COPY_FROM
-        inserts = [] if copied else [(self._insert_into(t), dicts(n, v)) for t, n, v in appends]
         cursors: list[Any] = []
         with driver.pipeline():
-            for statement, rows in [*batches, *inserts]:
-                if not rows:
-                    cursors.append(None)
-                    continue
-                cursor = driver.cursor()
-                unnest = self._unnest.get(id(statement)) if len(rows) >= UNNEST_FROM else None
-                if unnest is not None:
-                    same, params = unnest_params(unnest, rows)
-                    sql = self._unnest_sql.get((id(unnest), same))
-                    if sql is None:
-                        sql = self._unnest_sql[id(unnest), same] = unnest_update(unnest, same)
-                    cursor.execute(sql, params)
-                else:
-                    sql, constants = self._sql(conn, statement, rows[0])
-                    cursor.executemany(sql, plain(rows, constants))
-                cursors.append(cursor)
+            for statement, rows in batches:
+                cursors.append(self._send(conn, driver, statement, rows))
+            appended = appends()  # built while the server runs what was sent
+            copied = sum(len(values) for _, _, values in appended) > COPY_FROM
+            if not copied:
+                for table, names, values in appended:
+                    cursors.append(
+                        self._send(conn, driver, self._insert_into(table), dicts(names, values))
+                    )
         counts = [0 if c is None else int(c.rowcount) for c in cursors[: len(batches)]]
         for cursor in cursors:
             if cursor is not None:
                 cursor.close()
         if copied:
-            for table, names, values in appends:
+            for table, names, values in appended:
                 copy_rows(conn, table, names, values)
         return counts
+
+    def _send(
+        self, conn: Connection, driver: Any, statement: UpdateBase, rows: list[dict[str, Any]]
+    ) -> Any:
+        """Queue ``statement`` for ``rows`` in the driver's pipeline: many updates as one
+        statement over arrays, else an executemany; its cursor (None: no rows)."""
+        if not rows:
+            return None
+        cursor = driver.cursor()
+        unnest = self._unnest.get(id(statement)) if len(rows) >= UNNEST_FROM else None
+        if unnest is not None:
+            same, params = unnest_params(unnest, rows)
+            sql = self._unnest_sql.get((id(unnest), same))
+            if sql is None:
+                sql = self._unnest_sql[id(unnest), same] = unnest_update(unnest, same)
+            cursor.execute(sql, params)
+        else:
+            sql, constants = self._sql(conn, statement, rows[0])
+            cursor.executemany(sql, plain(rows, constants))
+        return cursor
 
     def _insert_into(self, table: Table) -> UpdateBase:
         """The plain INSERT of ``table``, one object per table (``_sql`` caches by it)."""
