@@ -341,27 +341,47 @@ async def load(app: ASGI, key: str, entities: int) -> float:
     return entities / (time.perf_counter() - start)
 
 
+UPSERT_REQUESTS = 8  # back to back, per pass
+UPSERT_PASSES = 3
+
+
 async def upsert(app: ASGI, key: str, url: str, entities: int) -> dict[str, float]:
-    """Attributes per second: ioc POST /entityOperations/upsert of the loaded streetlights
-    (1,000 per request, new values) beside the raw bulk write of the same rows (best of 3)."""
+    """Attributes per second of ioc POST /entityOperations/upsert of the loaded streetlights
+    (1,000 per request, new values each time) beside raw bulk writes of the same rows.
+
+    Passes alternate raw, ioc, raw, ioc…; each pass is ``UPSERT_REQUESTS`` writes back to
+    back, so in ioc's the outbox relay publishes one request's events while the next is
+    written, as in steady use. Two figures: sustained (the best pass) and one request (the
+    fastest single write of any pass, the measure of earlier stops)."""
     rows = [streetlight(i) for i in range(min(entities, 1000))]
     attributes = sum(len(r) - 2 for r in rows)
     raw = Raw(url)
-    raw_times, ioc_times = [], []
-    for run in range(3):
+    passes: dict[str, list[float]] = {"raw": [], "ioc": []}
+    singles: dict[str, list[float]] = {"raw": [], "ioc": []}
+    for run in range(UPSERT_PASSES):
         start = time.perf_counter()
-        written = raw.bulk(rows, f"raw{run}")
-        raw_times.append(time.perf_counter() - start)
-        assert written == attributes, (written, attributes)
-        for row in rows:
-            row["dimmingLevel"]["value"] = (row["dimmingLevel"]["value"] + 7) % 101
-        body = orjson.dumps(rows)
+        for n in range(UPSERT_REQUESTS):
+            began = time.perf_counter()
+            written = raw.bulk(rows, f"raw{run}-{n}")
+            singles["raw"].append(time.perf_counter() - began)
+            assert written == attributes, (written, attributes)
+        passes["raw"].append(time.perf_counter() - start)
+        bodies = []
+        for _ in range(UPSERT_REQUESTS):
+            for row in rows:
+                row["dimmingLevel"]["value"] = (row["dimmingLevel"]["value"] + 7) % 101
+            bodies.append(orjson.dumps(rows))
         start = time.perf_counter()
-        status = await call(app, "POST", "/ngsi-ld/v1/entityOperations/upsert", key, body)
-        ioc_times.append(time.perf_counter() - start)
-        assert status == 204, status
+        for body in bodies:
+            began = time.perf_counter()
+            status = await call(app, "POST", "/ngsi-ld/v1/entityOperations/upsert", key, body)
+            singles["ioc"].append(time.perf_counter() - began)
+            assert status == 204, status
+        passes["ioc"].append(time.perf_counter() - start)
     raw.conn.close()
-    return {"raw": attributes / min(raw_times), "ioc": attributes / min(ioc_times)}
+    rates = {k: attributes * UPSERT_REQUESTS / min(v) for k, v in passes.items()}
+    rates.update({f"{k} single": attributes / min(v) for k, v in singles.items()})
+    return rates
 
 
 # --- temporal: a year of hourly values, aggregated by day ------------------------------------
@@ -468,13 +488,13 @@ async def main(backend: str, entities: int, seconds: float, concurrency: int) ->
     print(f"batch create (ioc, 1,000 per request): {created:,.0f} entities/s")
     bulk = "COPY" if backend == "postgresql" else "executemany INSERT"
     print(
-        f"{'batch upsert — raw ' + bulk + ' (' + driver + ')':44} {upserted['raw']:9,.0f} attrs/s"
+        f"batch upsert: {UPSERT_REQUESTS} writes of 1,000 streetlights back to back, "
+        f"best of {UPSERT_PASSES} passes (one request: the fastest single write)"
     )
-    ratio = upserted["ioc"] / upserted["raw"]
-    print(
-        f"{'batch upsert — ioc (1,000 per request)':44} {upserted['ioc']:9,.0f} attrs/s"
-        f" {ratio:8.0%}"
-    )
+    for how, suffix in (("sustained", ""), ("one request", " single")):
+        raw_rate, ioc_rate = upserted["raw" + suffix], upserted["ioc" + suffix]
+        print(f"{'  ' + how + ' — raw ' + bulk + ' (' + driver + ')':44} {raw_rate:9,.0f} attrs/s")
+        print(f"{'  ' + how + ' — ioc':44} {ioc_rate:9,.0f} attrs/s {ioc_rate / raw_rate:8.0%}")
     print(
         f"a year of hourly values → 365 daily avg/min/max: ioc GET /temporal/entities/{{id}} "
         f"{year['ioc']:.1f} ms, raw GROUP BY ({driver}) {year['raw']:.1f} ms"
