@@ -172,14 +172,12 @@ class Notifier:
         kind = event.type.rpartition(".")[2]
         data = event.data
         tenant, entity_id, entity_type = data["tenant"], data["id"], data["type"]
+        candidates = (await self.fresh()).candidates(tenant, entity_type)
+        if not candidates:  # most writes: nobody subscribed to this type
+            return
         written = list(data.get("attributes") or ())
-        index = await self.fresh()
         now = utcnow()
-        wanted = [
-            c
-            for c in index.candidates(tenant, entity_type)
-            if c.wants(kind, entity_id, written, now, event.time)
-        ]
+        wanted = [c for c in candidates if c.wants(kind, entity_id, written, now, event.time)]
         if not wanted:
             return
         stored: Stored | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,7 @@ class Event:
         )
 
     @classmethod
-    def from_row(cls, row: OutboxEvent | Row[Any]) -> Event:
+    def from_row(cls, row: OutboxEvent | Row[Any] | Sequence[Any]) -> Event:
         """The event an outbox row holds: an ORM object, or a row of ``ROW_COLUMNS``."""
         if isinstance(row, OutboxEvent):
             return cls(
