@@ -97,3 +97,30 @@ def test_an_entity_changed_meanwhile_fails_the_group(ngsi: Ngsi) -> None:
         assert counts == [1]  # only entity 4 still has the version read: the others moved on
         conn.rollback()
     assert set(versions(ngsi.database).values()) == {(1, "Streetlight")}
+
+
+def test_a_large_replace_removes_what_it_leaves_out_and_moves_only_what_moved(ngsi: Ngsi) -> None:
+    """A replace reads each stored entity's outline only (its attribute names and location,
+    on PostgreSQL): what it drops must still be recorded, and a new location still moves."""
+    made = [streetlight(n) for n in range(1, COUNT + 1)]
+    assert ngsi.post("/entityOperations/create", json=made).status_code == 201
+    batch = []
+    for n in range(1, COUNT + 1):
+        entity = streetlight(n, 106.0 if n in MOVED else 105.33, 20.81, dimming=n)
+        del entity["powerState"]
+        batch.append(entity)
+    response = ngsi.post("/entityOperations/upsert", json=batch)
+    assert response.status_code == 204, response.text
+    assert "powerState" not in ngsi.entity(sid(1))
+    assert near(ngsi, 106.0, 20.81, 1000) == sorted(sid(n) for n in MOVED)
+    updated = [d for t, d in ngsi.events() if t == "entity.updated"]
+    assert len(updated) == COUNT
+    assert all(any(a.endswith("/powerState") for a in d["attributes"]) for d in updated)
+    with ngsi.database.engine.connect() as conn:
+        removed = conn.scalar(
+            text(
+                "SELECT count(*) FROM ngsi_attribute_history "
+                "WHERE attr LIKE '%/powerState' AND value IS NULL"
+            )
+        )
+    assert removed == COUNT

@@ -132,8 +132,12 @@ class _Batch:
     def run(self, operation: str, items: list[Item], options: frozenset[str]) -> BatchResult:
         wanted = sorted({i.id for i in items if isinstance(i, NewEntity)})
         self.current = dict.fromkeys(wanted)
+        # create and replace never read the stored attributes, only their names and location
+        outline = operation == "create" or (operation == "upsert" and "update" not in options)
         self.current.update(
-            self.broker.store.read_many(self.session.connection(), self.tenant, wanted)
+            self.broker.store.read_many(
+                self.session.connection(), self.tenant, wanted, outline=outline
+            )
         )
         result = BatchResult()
         for item in items:

@@ -71,12 +71,14 @@ class Stored:
 
     @classmethod
     def from_driver(cls, row: Sequence[Any]) -> Stored:
-        """A row of ``DRIVER_FIELDS`` read straight through the driver (attrs as JSON text;
-        times made aware UTC, as the UTCDateTime column type does for ORM reads)."""
+        """A row of ``DRIVER_FIELDS`` read straight through the driver (attrs as JSON text,
+        or decoded already; times made aware UTC, as the UTCDateTime column type does for
+        ORM reads)."""
+        attrs = row[2]
         return cls(
             row[0],
             row[1],
-            orjson.loads(row[2]),
+            attrs if isinstance(attrs, dict) else orjson.loads(attrs),
             row[3].astimezone(dt.UTC),
             row[4].astimezone(dt.UTC),
             row[5],
@@ -196,10 +198,18 @@ class Store:
             .values(**changes, type=bindparam("p_type"), location=location_in, **box)
         )
         self.update_plain, self.update_located = self._update, self._update_located
-        self._read_many_sql = (
-            "SELECT id, type, CAST(attrs AS TEXT), created_at, modified_at, version, place_code "
+        where_ids = (
             f'FROM {ENTITIES.name} WHERE tenant = %s AND id = ANY(%b::varchar[] COLLATE "C") '
             "ORDER BY id FOR UPDATE"
+        )
+        self._read_many_sql = (
+            "SELECT id, type, CAST(attrs AS TEXT), created_at, modified_at, version, place_code "
+            + where_ids
+        )
+        self._read_outlines_sql = (  # the names, and the location instances as JSON text
+            "SELECT id, type, ARRAY(SELECT jsonb_object_keys(attrs)), "
+            f"CAST(attrs -> '{LOCATION}' AS TEXT), created_at, modified_at, version, place_code "
+            + where_ids
         )
         self._inserts: dict[str, UpdateBase] = {}
         self._unnest = {id(self._update): UNNEST_PLAIN, id(self._update_located): UNNEST_LOCATED}
@@ -280,18 +290,32 @@ class Store:
 
     # -- many entities at once (batch operations, grouped writes) ---------------------------
 
-    def read_many(self, conn: Connection, tenant: str, ids: list[str]) -> dict[str, Stored]:
+    def read_many(
+        self, conn: Connection, tenant: str, ids: list[str], *, outline: bool = False
+    ) -> dict[str, Stored]:
         """The entities of ``ids`` that exist, locked on PostgreSQL (in id order: concurrent
-        batches never deadlock)."""
+        batches never deadlock).
+
+        ``outline``: on PostgreSQL each entity's attributes are only its attribute names
+        (with empty instance lists), but for its location. That is all a replace needs (what
+        it removes, whether it moves) and spares decoding every stored attribute."""
         found: dict[str, Stored] = {}
         for first in range(0, len(ids), 1000):
             chunk = ids[first : first + 1000]
             if self.postgres:  # the driver itself: one binary array, the same SQL every time
                 driver: Any = conn.connection.driver_connection
                 with driver.cursor() as cursor:
-                    cursor.execute(self._read_many_sql, (tenant, chunk))
-                    for row in cursor.fetchall():
-                        found[row[0]] = Stored.from_driver(row)
+                    if not outline:
+                        cursor.execute(self._read_many_sql, (tenant, chunk))
+                        for row in cursor.fetchall():
+                            found[row[0]] = Stored.from_driver(row)
+                        continue
+                    cursor.execute(self._read_outlines_sql, (tenant, chunk))
+                    for eid, kind, names, where, *rest in cursor.fetchall():
+                        attrs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+                        if where is not None:
+                            attrs[LOCATION] = orjson.loads(where)
+                        found[eid] = Stored.from_driver((eid, kind, attrs, *rest))
                 continue
             query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
             found.update((row.id, self.row(row)) for row in conn.execute(query).all())
