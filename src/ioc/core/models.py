@@ -193,7 +193,7 @@ class OutboxEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36))
     type: Mapped[str] = mapped_column(String(96), index=True)
-    time: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    time: Mapped[dt.datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     place_code: Mapped[str | None] = mapped_column(String(10), index=True)
     subject: Mapped[str | None] = mapped_column(String(200))
