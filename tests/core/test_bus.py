@@ -244,6 +244,27 @@ async def test_publish_many_delivers_in_order_and_stops_at_a_refused_event() -> 
 
 
 @pytest.mark.anyio
+async def test_a_subscriber_test_keeps_unwanted_events_from_its_handler() -> None:
+    def even(event: Event) -> bool:
+        if event.data.get("i") == 3:
+            raise ValueError("a test that fails lets the event through")
+        return event.data.get("i", 0) % 2 == 0
+
+    async with InProcessBus() as bus:
+        some, every, one, two = Inbox(), Inbox(), Inbox(), Inbox()
+        await bus.subscribe("n.*", some, accepts=even)
+        await bus.subscribe("n.*", every)
+        await bus.subscribe("n.*", one, durable="workers", accepts=even)
+        await bus.subscribe("n.*", two, durable="workers", accepts=even)
+        await bus.publish_many([Event("n.x", {"i": i}) for i in range(6)])
+        await bus.publish(Event("n.x", {"i": 6}))
+        await bus.drain()
+    assert [e.data["i"] for e in some.events] == [0, 2, 3, 4, 6]
+    assert [e.data["i"] for e in every.events] == list(range(7))
+    assert sorted(e.data["i"] for e in one.events + two.events) == [0, 2, 3, 4, 6]
+
+
+@pytest.mark.anyio
 async def test_closed_in_process_bus_refuses_events() -> None:
     bus = InProcessBus()
     await bus.start()
@@ -286,6 +307,23 @@ async def test_nats_round_trip_of_a_real_event() -> None:
         await feedback.wait_for(2)
     assert feedback.events[0] == event
     assert feedback.types == ["feedback.created", "feedback.closed"]
+
+
+@pytest.mark.nats
+@pytest.mark.anyio
+async def test_nats_subscriber_test_acknowledges_what_it_refuses() -> None:
+    async with scratch_stream() as make, make() as bus:
+        wanted = Inbox()
+        await bus.subscribe(
+            "job.*", wanted, durable="picky", accepts=lambda e: e.data.get("keep", False)
+        )
+        for keep in (False, True, False, True):
+            await bus.publish(Event("job.done", {"keep": keep}))
+        await wanted.wait_for(2)
+        await asyncio.sleep(0.3)  # a refused event left unacknowledged would come back
+        info = await bus._jetstream().consumer_info(bus.stream, "picky")
+    assert [e.data["keep"] for e in wanted.events] == [True, True]
+    assert info.num_ack_pending == 0 and info.num_pending == 0
 
 
 @pytest.mark.nats

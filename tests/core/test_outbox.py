@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
-from ioc.core.bus import Bus, BusError, Handler, InProcessBus, Subscription
+from ioc.core.bus import Accepts, Bus, BusError, Handler, InProcessBus, Subscription
 from ioc.core.bus_nats import NatsBus
 from ioc.core.db import Database
 from ioc.core.events import Event, emit
@@ -50,9 +50,14 @@ class FlakyBus(Bus):
         await self.inner.publish(event)
 
     async def subscribe(
-        self, pattern: str, handler: Handler, *, durable: str | None = None
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        accepts: Accepts | None = None,
     ) -> Subscription:
-        return await self.inner.subscribe(pattern, handler, durable=durable)
+        return await self.inner.subscribe(pattern, handler, durable=durable, accepts=accepts)
 
 
 def emit_many(database: Database, *types: str) -> list[int]:

@@ -145,9 +145,8 @@ async def alerts_task(app: FastAPI) -> None:
     queue: asyncio.Queue[Event] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
-    async def handle(event: Event) -> None:
-        if follows(event, rules):
-            queue.put_nowait(event)
+    async def handle(event: Event) -> None:  # what ``follows`` let through
+        queue.put_nowait(event)
 
     async def work() -> None:
         swept = loop.time()
@@ -176,4 +175,12 @@ async def alerts_task(app: FastAPI) -> None:
                 except Exception:
                     log.exception("resolving stale alerts failed")
 
-    await follow(bus, PATTERNS, handle, durable=DURABLE, worker=work, what="alerts")
+    await follow(
+        bus,
+        PATTERNS,
+        handle,
+        durable=DURABLE,
+        worker=work,
+        what="alerts",
+        accepts=lambda event: follows(event, rules),
+    )

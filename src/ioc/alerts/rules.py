@@ -8,6 +8,7 @@ come from the settings (``IOC_ALERTS_RIVER_LEVELS``, ``IOC_ALERTS_AQI_LEVELS``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,7 +148,12 @@ Decision = Trigger | Clear
 
 
 def local_type(type_iri: str) -> str:
-    return str(type_iri).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return _local_type(str(type_iri))
+
+
+@functools.lru_cache(maxsize=4096)  # a few dozen types and attributes, thousands of events
+def _local_type(text: str) -> str:
+    return text.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
 def wants_reading(event: Event) -> bool:

@@ -45,7 +45,7 @@ from ioc.context.service import Broker
 from ioc.context.store import Stored
 from ioc.context.subscription_models import Subscription
 from ioc.context.subscriptions import NOTIFIER_STATE
-from ioc.core.bus import Bus, Handler
+from ioc.core.bus import Accepts, Bus, Handler
 from ioc.core.bus import Subscription as BusSubscription
 from ioc.core.config import Settings
 from ioc.core.db import utcnow
@@ -167,6 +167,15 @@ class Notifier:
     async def on_subscription(self, event: Event) -> None:
         self.invalidate()
 
+    def may_want(self, event: Event) -> bool:
+        """Whether a subscription may match an ``entity.*`` event: the bus asks before it
+        copies the event, so that the many nobody subscribed to cost next to nothing. Yes
+        whenever the index is due a reload (a subscription just made is never missed)."""
+        if self._stale:
+            return True
+        data = event.data
+        return bool(self.index.candidates(data["tenant"], data["type"]))
+
     async def on_entity(self, event: Event) -> None:
         """Match one ``entity.*`` event; raises (so the bus redelivers) if the database fails."""
         kind = event.type.rpartition(".")[2]
@@ -286,18 +295,20 @@ def notifier_of(app: FastAPI) -> Notifier:
 
 async def follow(bus: Bus, notifier: Notifier) -> list[BusSubscription]:
     """Subscribe to what the notifier needs; all or none, retried until the bus takes them."""
-    wanted: list[tuple[str, Handler, str | None]] = [
-        ("entity.*", notifier.on_entity, DURABLE),
-        ("context.subscription.*", notifier.on_subscription, None),
+    wanted: list[tuple[str, Handler, str | None, Accepts | None]] = [
+        ("entity.*", notifier.on_entity, DURABLE, notifier.may_want),
+        ("context.subscription.*", notifier.on_subscription, None, None),
         # Owners revoked, deactivated or changed: their subscriptions fall silent.
-        ("apikey.*", notifier.on_subscription, None),
-        ("user.*", notifier.on_subscription, None),
+        ("apikey.*", notifier.on_subscription, None, None),
+        ("user.*", notifier.on_subscription, None, None),
     ]
     while True:
         followed: list[BusSubscription] = []
         try:
-            for pattern, handler, durable in wanted:
-                followed.append(await bus.subscribe(pattern, handler, durable=durable))
+            for pattern, handler, durable, accepts in wanted:
+                followed.append(
+                    await bus.subscribe(pattern, handler, durable=durable, accepts=accepts)
+                )
             return followed
         except Exception as exc:
             for sub in followed:

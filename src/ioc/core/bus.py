@@ -19,6 +19,19 @@ from ioc.core.events import SUBJECT_PREFIX, Event
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
+Accepts = Callable[[Event], bool]
+
+
+def accepted(accepts: Accepts | None, event: Event) -> bool:
+    """``accepts(event)``, with no test or a failing one taken as yes (the handler decides)."""
+    if accepts is None:
+        return True
+    try:
+        return accepts(event)
+    except Exception:
+        log.exception("the subscriber's test failed on %s %s", event.type, event.id)
+        return True
+
 
 _WILDCARDS = ("*", ">")
 YIELD_EVERY = 200  # a subscriber handling a backlog gives the event loop a turn this often
@@ -116,12 +129,20 @@ class Bus(ABC):
 
     @abstractmethod
     async def subscribe(
-        self, pattern: str, handler: Handler, *, durable: str | None = None
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        accepts: Accepts | None = None,
     ) -> Subscription:
         """Call ``handler`` for each event whose type matches ``pattern``.
 
         ``durable`` names a consumer that survives restarts; subscribers sharing a name
-        share the work, each event going to one of them.
+        share the work, each event going to one of them. ``accepts`` is a quick test of the
+        event as published, asked before the event is copied for the handler: events it
+        refuses never reach the handler (on NATS they are acknowledged unhandled). It must
+        not change the event; if it raises, the handler gets the event.
         """
 
     async def __aenter__(self) -> Self:
@@ -144,11 +165,17 @@ class _LocalSubscription(Subscription):
     """One queue and one task per subscriber, so a slow handler only delays itself."""
 
     def __init__(
-        self, bus: InProcessBus, pattern: str, handler: Handler, durable: str | None
+        self,
+        bus: InProcessBus,
+        pattern: str,
+        handler: Handler,
+        durable: str | None,
+        accepts: Accepts | None,
     ) -> None:
         super().__init__(pattern, durable)
         self._bus = bus
         self._handler = handler
+        self.accepts = accepts
         self._queue: deque[tuple[Event, bytes]] = deque()  # each event with its encoded data
         self._ready = asyncio.Event()
         self._stopped = False
@@ -246,14 +273,19 @@ class InProcessBus(Bus):
     def _fan_out(self, events: Sequence[Event]) -> None:
         shares: dict[_LocalSubscription, list[tuple[Event, bytes]]] = {}
         for event in events:
-            data = orjson.dumps(event.data)  # encoded once; each subscriber decodes its own copy
             plain, groups = self._targets(event.type)
-            for sub in plain:
-                shares.setdefault(sub, []).append((event, data))
+            takers = [sub for sub in plain if accepted(sub.accepts, event)]
             for durable, members in groups:
                 turn = self._turns.get(durable, 0)
                 self._turns[durable] = turn + 1
-                shares.setdefault(members[turn % len(members)], []).append((event, data))
+                member = members[turn % len(members)]
+                if accepted(member.accepts, event):
+                    takers.append(member)
+            if not takers:
+                continue
+            data = orjson.dumps(event.data)  # encoded once; each subscriber decodes its own copy
+            for sub in takers:
+                shares.setdefault(sub, []).append((event, data))
         for sub, items in shares.items():
             sub.deliver(items)
 
@@ -277,7 +309,12 @@ class InProcessBus(Bus):
         return found
 
     async def subscribe(
-        self, pattern: str, handler: Handler, *, durable: str | None = None
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        accepts: Accepts | None = None,
     ) -> Subscription:
         if self._closed:
             raise BusError("the in-process bus is closed")
@@ -288,7 +325,7 @@ class InProcessBus(Bus):
                     raise BusError(
                         f"durable {durable!r} follows {other.pattern!r}, not {pattern!r}"
                     )
-        sub = _LocalSubscription(self, pattern, handler, durable)
+        sub = _LocalSubscription(self, pattern, handler, durable, accepts)
         self._subs.append(sub)
         self._routes.clear()
         return sub

@@ -23,10 +23,12 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from ioc.core.bus import (
+    Accepts,
     Bus,
     BusError,
     Handler,
     Subscription,
+    accepted,
     validate_pattern,
     validate_type,
 )
@@ -208,7 +210,12 @@ class NatsBus(Bus):
             log.debug("JetStream already holds %s %s", event.type, event.id)
 
     async def subscribe(
-        self, pattern: str, handler: Handler, *, durable: str | None = None
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        accepts: Accepts | None = None,
     ) -> Subscription:
         validate_pattern(pattern)
         js = self._jetstream()
@@ -218,7 +225,7 @@ class NatsBus(Bus):
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
         )
-        callback = self._callback(pattern, handler)
+        callback = self._callback(pattern, handler, accepts)
         if durable is None:
             consumer = f"ioc_{uuid.uuid4().hex}"
             config.name = consumer
@@ -254,13 +261,18 @@ class NatsBus(Bus):
                 f" {info.config.filter_subject}, not {subject}; delete it to change its pattern"
             )
 
-    def _callback(self, pattern: str, handler: Handler) -> Callable[[Msg], Awaitable[None]]:
+    def _callback(
+        self, pattern: str, handler: Handler, accepts: Accepts | None
+    ) -> Callable[[Msg], Awaitable[None]]:
         async def on_message(msg: Msg) -> None:
             try:
                 event = Event.from_json(msg.data)
             except Exception:
                 log.exception("dropping an undecodable message on %s", msg.subject)
                 await msg.term()
+                return
+            if not accepted(accepts, event):
+                await msg.ack()  # not this subscriber's: done with it
                 return
             try:
                 await handler(event)

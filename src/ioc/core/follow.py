@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
-from ioc.core.bus import Bus, Handler, Subscription
+from ioc.core.bus import Accepts, Bus, Handler, Subscription
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,11 +43,13 @@ async def follow(
     durable: str,
     worker: Callable[[], Coroutine[Any, Any, None]],
     what: str,
+    accepts: Accepts | None = None,
 ) -> None:
     """Run ``worker`` while ``handler`` follows ``patterns`` on durable consumers; until cancelled.
 
     While the bus refuses a subscription (NATS down at start), every subscription made is
     undone and tried again after a pause; the worker runs meanwhile on what arrives.
+    ``accepts``: the bus's quick test of each event before it is copied for ``handler``.
     """
     task: asyncio.Task[None] = asyncio.create_task(worker(), name=f"{durable}-worker")
     subs: list[Subscription] = []
@@ -56,7 +58,8 @@ async def follow(
             try:
                 for pattern in patterns:
                     name = durable_name(durable, pattern)
-                    subs.append(await bus.subscribe(pattern, handler, durable=name))
+                    sub = await bus.subscribe(pattern, handler, durable=name, accepts=accepts)
+                    subs.append(sub)
             except Exception as exc:
                 for sub in subs:
                     await sub.unsubscribe()
