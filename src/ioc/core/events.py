@@ -74,16 +74,7 @@ class Event:
     def from_row(cls, row: OutboxEvent | Row[Any] | Sequence[Any]) -> Event:
         """The event an outbox row holds: an ORM object, or a row of ``ROW_COLUMNS``."""
         if isinstance(row, OutboxEvent):
-            return cls(
-                row.type,
-                row.data,
-                row.event_id,
-                row.time,
-                row.actor,
-                row.place_code,
-                row.subject,
-                row.id,
-            )
+            row = [getattr(row, name) for name in ROW_COLUMNS]
         seq, event_id, type_, time, actor, place_code, subject, data = tuple(row)  # C speed
         return cls(type_, data, event_id, time, actor, place_code, subject, seq)
 

@@ -29,11 +29,6 @@ from ioc.core.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 
-_CLAIM_POSTGRES = (
-    f"SELECT {', '.join(ROW_COLUMNS)} FROM {OutboxEvent.__tablename__} "
-    "WHERE published_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
-)
-
 
 class OutboxRelay:
     """Moves committed ``events`` rows onto the bus in id order, marking each once accepted.
@@ -65,6 +60,22 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        e = OutboxEvent
+        self._unpublished = (
+            select(*(getattr(e, name) for name in ROW_COLUMNS))
+            .where(e.published_at.is_(None))
+            .order_by(e.id)
+            .limit(batch_size)
+        )
+        if database.dialect == "postgresql":
+            # Rows another relay is publishing stay locked until it commits: skip them.
+            self._unpublished = self._unpublished.with_for_update(skip_locked=True)
+            # ...read through the driver itself: a thousand rows a second need no result
+            # processing, so the statement is compiled once
+            compiled = self._unpublished.compile(
+                dialect=database.engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+            self._unpublished_sql = str(compiled)
 
     async def flush(self) -> int:
         """Publish everything pending now; returns how many events the bus accepted."""
@@ -108,24 +119,15 @@ class OutboxRelay:
         conn = self.database.dedicated("outbox").connect()
         try:
             if self.database.dialect == "postgresql":
-                # Rows another relay is publishing stay locked until it commits: skip them.
-                # The driver itself: a thousand rows a second need no result processing.
                 driver: Any = conn.connection.driver_connection
                 with driver.cursor() as cursor:
-                    cursor.execute(_CLAIM_POSTGRES, (self.batch_size,))
+                    cursor.execute(self._unpublished_sql)
                     rows: list[Sequence[Any]] = [
                         (seq, eid, kind, at.astimezone(dt.UTC), *rest)
                         for seq, eid, kind, at, *rest in cursor.fetchall()
                     ]
             else:
-                e = OutboxEvent
-                stmt = (
-                    select(*(getattr(e, name) for name in ROW_COLUMNS))
-                    .where(e.published_at.is_(None))
-                    .order_by(e.id)
-                    .limit(self.batch_size)
-                )
-                rows = list(conn.execute(stmt).all())
+                rows = list(conn.execute(self._unpublished).all())
         except BaseException:
             conn.close()
             raise
