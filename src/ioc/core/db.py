@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -76,6 +76,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _write_lock_before_savepoint(conn: Connection, _name: str) -> None:
+    """Take SQLite's write lock before the first SAVEPOINT of a transaction.
+
+    Python's sqlite3 starts a transaction itself only before a write, but a SAVEPOINT outside
+    one starts a deferred transaction: its reads fix a snapshot, and the first write then fails
+    at once with "database is locked" (no busy wait) if anyone committed since. A savepoint is
+    taken to undo writes, so the transaction is going to write: BEGIN IMMEDIATE waits its
+    turn (busy_timeout) and never holds a stale snapshot.
+    """
+    dbapi_conn = conn.connection.dbapi_connection
+    if dbapi_conn is not None and not dbapi_conn.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _ping_idle_connections(engine: Engine) -> None:
     """Ping a pooled connection before use only if it sat idle for IDLE_PING_SECONDS.
 
@@ -106,6 +120,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _write_lock_before_savepoint)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
