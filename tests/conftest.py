@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +24,7 @@ PG_ADMIN_URL = os.environ.get(
     "IOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TEMPLATE_DB = f"ioc_test_template_{uuid.uuid4().hex[:8]}"  # unique: suites may run side by side
+SHUTDOWN_WATCH_SECONDS = 120  # an app's shutdown taking longer prints what it still awaits
 DEMO_FEEDBACK_DAYS = 14  # ~2,100 requests: the shape of the demo, small enough to copy per test
 
 
@@ -171,7 +175,25 @@ def app_factory(demo_db: Database) -> Iterator[Callable[..., TestClient]]:
 
     yield make
     for client in clients:
-        client.__exit__(None, None, None)
+        watch = threading.Timer(SHUTDOWN_WATCH_SECONDS, _print_tasks, (client,))
+        watch.start()
+        try:
+            client.__exit__(None, None, None)
+        finally:
+            watch.cancel()
+
+
+def _print_tasks(client: TestClient) -> None:
+    """Print the stack of every task on ``client``'s event loop: what a stuck shutdown awaits."""
+    portal = client.portal
+    if portal is not None:
+        portal.start_task_soon(_dump_tasks)
+
+
+async def _dump_tasks() -> None:
+    print(f"app shutdown still waiting after {SHUTDOWN_WATCH_SECONDS}s:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stderr)
 
 
 @pytest.fixture
