@@ -29,7 +29,11 @@ def test_alert_arrives_live_and_is_acknowledged(tab: Page, live: Live) -> None:
     page.wait_for_selector("body[data-ready]")
     page.wait_for_selector("body[data-layers]")
     page.wait_for_selector("#live.up")
-    assert page.get_attribute("body", "data-alerts") == ""
+    # The simulated air stations may have raised an AQI warning already (a rush hour at
+    # start-up): the river's alert is told from them by its source.
+    before = {a["id"] for a in api(live, "/api/v1/alerts", status="open")["items"]}
+    shown = page.get_attribute("body", "data-alerts") or ""
+    assert {int(i) for i in shown.split(",") if i} == before
     for layer in ("feedback", "lights", "cameras", "sensors"):
         page.uncheck(f"#layers input[value={layer}]")
     sensors = api(live, "/api/v1/web/sensors")["features"]
@@ -47,13 +51,15 @@ def test_alert_arrives_live_and_is_acknowledged(tab: Page, live: Live) -> None:
             headers={"Authorization": f"Bearer {token}"},
         )
         assert written.status_code == 204, written.text
-    item = page.wait_for_selector("#feed li[data-type='alert.raised']")
-    assert "báo động III" in item.inner_text() and "sev-critical" in (
-        item.get_attribute("class") or ""
-    )
-    (alert,) = api(live, "/api/v1/alerts", status="open")["items"]
+    item = page.wait_for_selector("#feed li[data-type='alert.raised']:has-text('báo động III')")
+    assert "sev-critical" in (item.get_attribute("class") or "")
+    (alert,) = [
+        a for a in api(live, "/api/v1/alerts", status="open")["items"] if a["id"] not in before
+    ]
     assert alert["source"] == gauge["id"] and alert["severity"] == "critical"
-    page.wait_for_selector(f"body[data-alerts='{alert['id']}']")  # the layer, without reload
+    page.wait_for_function(  # the layer, without reload
+        "id => document.body.dataset.alerts.split(',').includes(id)", arg=str(alert["id"])
+    )
 
     # Its point on the map opens a popup with the acknowledge button.
     point = page.evaluate(f"() => window.iocMap.project([{lon}, {lat}])")
