@@ -12,7 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from ioc.ingest.bridge import broker_address
-from ioc.ingest.wire import RECV_BYTES, ChunkedClient
+from ioc.ingest.wire import RECV_BYTES, ChunkedClient, variable_int
 from tests.ingest.conftest import MQTT_URL, Publisher, forget_session, wait_for
 
 
@@ -77,3 +77,26 @@ def test_only_what_was_acknowledged_is_gone(client_id: str, key: str, publisher:
     again.client.ack_many([mid for _, _, mid, _ in again.got])
     wait_for(lambda: not again.client._out_packet, what="the acks written")
     again.close()
+
+
+@pytest.mark.parametrize(
+    ("wire", "value", "used"),  # MQTT 5.0 §1.5.5's boundaries; a byte after the number
+    [
+        (b"\x00", 0, 1),
+        (b"\x7f", 127, 1),
+        (b"\x80\x01", 128, 2),
+        (b"\xff\x7f", 16_383, 2),
+        (b"\x80\x80\x01", 16_384, 3),
+        (b"\xff\xff\xff\x7f", 268_435_455, 4),
+        (b"\xc1\x02\x30", 321, 2),
+    ],
+)
+def test_variable_byte_integers(wire: bytes, value: int, used: int) -> None:
+    assert variable_int(b"\x30" + wire, 1, 1 + len(wire)) == (value, 1 + used)
+
+
+def test_a_variable_byte_integer_cut_short_or_too_long() -> None:
+    assert variable_int(b"\x80\x80", 0, 2) is None  # the rest is still on its way
+    assert variable_int(b"\xff\x7f", 0, 1) is None
+    with pytest.raises(ValueError, match="4 bytes"):
+        variable_int(b"\xff\xff\xff\xff\x01", 0, 5)

@@ -43,6 +43,22 @@ def _in_packet(command: int = 0, packet: bytes = b"") -> Any:
     }
 
 
+def variable_int(buf: bytes | bytearray, at: int, end: int) -> tuple[int, int] | None:
+    """MQTT's variable byte integer at ``buf[at:end]``: (value, where it ends), or None if its
+    bytes are not all there yet. More than four bytes is a protocol error (ValueError)."""
+    value, shift = 0, 0
+    while at < end:
+        byte = buf[at]
+        value |= (byte & 0x7F) << shift
+        at += 1
+        if not byte & 0x80:
+            return value, at
+        shift += 7
+        if shift > 21:
+            raise ValueError("a variable byte integer of more than 4 bytes")
+    return None
+
+
 class ChunkedClient(mqtt.Client):
     """An MQTT v5 paho client with a chunked reader; ``sink`` gets QoS 0/1 messages."""
 
@@ -81,18 +97,13 @@ class ChunkedClient(mqtt.Client):
         buf += data
         end, pos, rc = len(buf), 0, MQTTErrorCode.MQTT_ERR_SUCCESS
         while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and end - pos >= 2:
-            length, shift, at = 0, 0, pos + 1
-            while at < end and shift <= 21:
-                byte = buf[at]
-                length |= (byte & 0x7F) << shift
-                shift += 7
-                at += 1
-                if not byte & 0x80:
-                    break
-            else:
-                if shift > 21:  # more than 4 length bytes
-                    return MQTTErrorCode.MQTT_ERR_PROTOCOL
+            try:
+                found = variable_int(buf, pos + 1, end)
+            except ValueError:
+                return MQTTErrorCode.MQTT_ERR_PROTOCOL
+            if found is None:
                 break  # the length itself is not all here yet
+            length, at = found
             if end - at < length:
                 break
             command, body = buf[pos], bytes(buf[at : at + length])
@@ -115,16 +126,13 @@ class ChunkedClient(mqtt.Client):
             if qos:
                 mid = (body[at] << 8) | body[at + 1]
                 at += 2
-            props, shift = 0, 0
-            while True:  # the properties' length; the properties themselves are not needed
-                byte = body[at]
-                props |= (byte & 0x7F) << shift
-                shift += 7
-                at += 1
-                if not byte & 0x80:
-                    break
-        except IndexError:
+            # the properties' length; the properties themselves are not needed
+            found = variable_int(body, at, len(body))
+        except (IndexError, ValueError):
             return False
+        if found is None:
+            return False
+        props, at = found
         if at + props > len(body):
             return False
         self.sink(topic, body[at + props :], mid, qos)
