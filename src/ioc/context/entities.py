@@ -114,6 +114,8 @@ def _relationship_object(value: Any, field: str) -> Any:
 def _value(kind: str, member: str, value: Any, field: str, terms: TermMap) -> Any:
     if value is None:
         raise BadRequestData(f"{field}: a {kind} needs a non-null {member!r}")
+    if kind == "Property":  # most attributes: any JSON value
+        return value
     if kind == "Relationship":
         return _relationship_object(value, f"{field}.object")
     if kind == "GeoProperty":
@@ -175,6 +177,8 @@ def parse_instance(
             out["type"] = kind
         if member in raw or not partial or (explicit and explicit != kind_now):
             out[member] = _value(kind, member, raw.get(member), field, terms)
+        if len(raw) == ("type" in raw) + (member in raw):
+            return out  # the usual {"type", "value"}: no metadata, no sub-attributes
         stray = [m for m in raw if m in INFERRED_TYPE and m != member]
         if stray:
             raise BadRequestData(f"{field}: a {kind} has no {stray[0]!r} member")
