@@ -14,7 +14,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -181,7 +180,6 @@ class OutboxEvent(Base):
     __tablename__ = "events"
     __audit__ = False
     __table_args__ = (
-        UniqueConstraint("event_id"),
         Index(
             "ix_events_unpublished",
             "id",
