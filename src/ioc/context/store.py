@@ -311,11 +311,30 @@ class Store:
                             found[row[0]] = Stored.from_driver(row)
                         continue
                     cursor.execute(self._read_outlines_sql, (tenant, chunk))
-                    for eid, kind, names, where, *rest in cursor.fetchall():
-                        attrs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+                    utc = dt.UTC
+                    for (
+                        eid,
+                        kind,
+                        names,
+                        where,
+                        created,
+                        modified,
+                        version,
+                        place,
+                    ) in cursor.fetchall():
+                        # every name shares one empty list: an outline is read, never edited
+                        attrs: dict[str, list[dict[str, Any]]] = dict.fromkeys(names, [])
                         if where is not None:
                             attrs[LOCATION] = orjson.loads(where)
-                        found[eid] = Stored.from_driver((eid, kind, attrs, *rest))
+                        found[eid] = Stored(
+                            eid,
+                            kind,
+                            attrs,
+                            created.astimezone(utc),
+                            modified.astimezone(utc),
+                            version,
+                            place,
+                        )
                 continue
             query = select(*self.columns).where(E.tenant == tenant, E.id.in_(chunk))
             found.update((row.id, self.row(row)) for row in conn.execute(query).all())

@@ -53,6 +53,11 @@ COLUMNS = (  # a history row's values, in this order (``values_of``: COPY takes 
 DELETED_META = '{"type":"Property"}'
 
 
+# The meta of an instance that is only its type, its value and its system times (most):
+# the same text for every instance of a type, made once.
+_BARE_META = {kind: orjson.dumps({"type": kind}).decode() for kind in VALUE_MEMBER}
+
+
 def instance_values(
     tenant: str,
     entity_id: str,
@@ -62,17 +67,39 @@ def instance_values(
     recorded_at: dt.datetime,
 ) -> tuple[Any, ...]:
     """The history row of one attribute instance, as values in ``COLUMNS`` order."""
-    member = VALUE_MEMBER.get(instance.get("type", "Property"), "value")
+    kind = instance.get("type")
+    member = VALUE_MEMBER.get(kind or "Property", "value")
     value = instance.get(member)
-    meta = dict(instance)  # the rest of the instance, in its order
-    meta.pop(member, None)
-    meta.pop("createdAt", None)
-    meta.pop("modifiedAt", None)
     number = (
         float(value)
         if member == "value" and isinstance(value, int | float) and not isinstance(value, bool)
         else None
     )
+    bare = (
+        kind is not None
+        and len(instance) == 4
+        and member in instance
+        and "modifiedAt" in instance
+        and "createdAt" in instance
+        and _BARE_META.get(kind)
+    )
+    if bare:  # no observedAt, datasetId, unitCode or sub-attributes
+        return (
+            tenant,
+            entity_id,
+            entity_type,
+            attr,
+            None,
+            recorded_at,
+            recorded_at,
+            orjson.dumps(value).decode(),
+            number,
+            bare,
+        )
+    meta = dict(instance)  # the rest of the instance, in its order
+    meta.pop(member, None)
+    meta.pop("createdAt", None)
+    meta.pop("modifiedAt", None)
     observed = instance.get("observedAt")
     return (
         tenant,
