@@ -13,15 +13,13 @@ empty map, from the same server. The issue's target: first render < 1.5 s on the
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Page, sync_playwright
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -30,6 +28,7 @@ from ioc.app import create_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.demo.builder import DEMO_PASSWORD, build_demo, is_built
+from ioc.serving import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-sandbox"]
@@ -70,17 +69,11 @@ FRAMES = """async ([n]) => {
 }"""
 
 
-def serve(database: Database) -> tuple[str, uvicorn.Server, threading.Thread]:
+def bench_app(database: Database) -> FastAPI:
+    """The app, plus the floor page (the vendored libraries and an empty map)."""
     app = create_app(Settings(database_url=database.url), database=database)
     app.router.routes.insert(0, Route("/bench/floor", lambda _: HTMLResponse(FLOOR)))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+    return app
 
 
 def timed_loads(page: Page, url: str, loads: int) -> list[float]:
@@ -138,12 +131,10 @@ def main() -> None:
         if not path.exists() or not is_built(database):
             print("building the demo …", flush=True)
             build_demo(database)
-        url, server, thread = serve(database)
         try:
-            measure(url, max(2, args.loads), args.points)
+            with serve(bench_app(database)) as url:
+                measure(url, max(2, args.loads), args.points)
         finally:
-            server.should_exit = True
-            thread.join(10)
             database.dispose()
 
 

@@ -10,15 +10,12 @@ headless, through Playwright. Nothing is fetched from the internet.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import httpx
-import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Page, sync_playwright
 
 from ioc.app import create_app
@@ -26,6 +23,7 @@ from ioc.context.api import runtime
 from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.demo.builder import DEMO_PASSWORD, build_demo, is_built
+from ioc.serving import serve
 from ioc.simulate.fleet import Sizes
 from ioc.simulate.runner import Simulator
 
@@ -33,18 +31,12 @@ CHROMIUM = "/usr/bin/chromium"
 FLEET = Sizes(lights=300, cameras=20, air=10, water=6, traffic=10)
 
 
-def serve(database: Database) -> tuple[str, uvicorn.Server, threading.Thread]:
+def demo_app(database: Database) -> FastAPI:
+    """The demo app with a small simulated fleet that has reported once."""
     app = create_app(Settings(database_url=database.url), database=database)
     simulator, _ = Simulator.prepare(database, runtime(app).broker, sizes=FLEET)
     simulator.tick()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+    return app
 
 
 def login(page: Page, url: str, username: str, then: str) -> None:
@@ -103,12 +95,10 @@ def main() -> int:
         database = Database(f"sqlite:///{path}")
         if not path.exists() or not is_built(database):
             build_demo(database, feedback_days=30)
-        url, server, thread = serve(database)
         try:
-            shoot(url, out)
+            with serve(demo_app(database)) as url:
+                shoot(url, out)
         finally:
-            server.should_exit = True
-            thread.join(10)
             database.dispose()
     for name in ("operations.png", "brief.png", "citizen.png"):
         print(out / name)

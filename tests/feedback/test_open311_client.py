@@ -15,8 +15,8 @@ import pytest
 from ioc.app import create_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
+from ioc.serving import serve
 from tests.feedback.open311_support import PREFIX, seed_request
-from tests.live import serve
 
 georeport = pytest.importorskip("georeport")
 

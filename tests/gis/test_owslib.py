@@ -9,7 +9,7 @@ import pytest
 from ioc.app import create_app
 from ioc.core.config import Settings
 from ioc.core.db import Database
-from tests.live import serve
+from ioc.serving import serve
 
 features_module = pytest.importorskip("owslib.ogcapi.features")
 

@@ -21,8 +21,8 @@ from ioc.core.config import Settings
 from ioc.core.db import Database
 from ioc.core.problems import Invalid
 from ioc.indicators import push
+from ioc.serving import serve
 from tests.indicators.conftest import last_quarter
-from tests.live import serve
 
 SEED = bytes(range(32))
 SEED_B64 = base64.b64encode(SEED).decode()

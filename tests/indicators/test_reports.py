@@ -26,8 +26,8 @@ from ioc.core.db import Database
 from ioc.indicators import push, reports
 from ioc.indicators.models import Indicator, ReportDelivery
 from ioc.indicators.queries import drill
+from ioc.serving import serve
 from tests.indicators.conftest import last_quarter, province
-from tests.live import serve
 
 SECRET = "a-test-signing-secret"
 

@@ -15,9 +15,9 @@ from ioc.app import create_app
 from ioc.context.api import runtime
 from ioc.core.config import Settings
 from ioc.core.db import Database
+from ioc.serving import serve
 from ioc.simulate.fleet import Sizes
 from ioc.simulate.runner import Simulator
-from tests.live import serve
 
 CHROMIUM = "/usr/bin/chromium"
 # The smallest PNG there is (1x1, grey): a citizen's photo in the tests.

@@ -1,4 +1,5 @@
-"""A real HTTP server for tests that need one: an ASGI app under uvicorn on a free port."""
+"""An ASGI app under uvicorn on a free loopback port, in a thread: the real HTTP server that
+tests, benchmarks and the screenshot script drive a browser or a client against."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
 
 @contextmanager
-def serve(app: Any, *, lifespan: str = "on") -> Iterator[str]:
+def serve(app: Any, *, lifespan: Literal["auto", "on", "off"] = "on") -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread; yields ``http://127.0.0.1:PORT``.
 
     The socket is bound before the server starts, so no other process can take the port
