@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -13,13 +17,23 @@ from ioc.context.entities import Attributes, NewEntity
 from ioc.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from ioc.context.geo import LOCATION
 from ioc.context.render import timestamp
-from ioc.context.service import Broker, Change
+from ioc.context.service import Broker, Change, ChangedMeanwhile
 from ioc.context.store import Location, Stored
 from ioc.core.db import utcnow
 from ioc.core.problems import Problem
 from ioc.core.scope import Scope
 
 OPERATIONS = ("create", "upsert", "update", "delete")
+log = logging.getLogger(__name__)
+CHANGED_MEANWHILE = (  # what a write on entities read ahead may meet (the driver's own too)
+    ChangedMeanwhile,
+    IntegrityError,
+    OperationalError,
+    psycopg.IntegrityError,
+    psycopg.OperationalError,
+)
+# Reads ahead run here while the request's items are parsed (see ``read_ahead``).
+_AHEAD = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ngsi-ld-read-ahead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +87,30 @@ def id_of(item: Any) -> str | None:
     return item if isinstance(item, str) else None
 
 
+def outlines_only(operation: str, options: frozenset[str]) -> bool:
+    """Create and replace never read the stored attributes, only their names and location."""
+    return operation == "create" or (operation == "upsert" and "update" not in options)
+
+
+def read_ahead(
+    broker: Broker, tenant: str, operation: str, options: frozenset[str], body: list[Any]
+) -> Future[dict[str, Stored]] | None:
+    """On PostgreSQL, the outlines of the entities a create or replace names, read in a
+    thread without locks while the caller parses the items (the database works meanwhile).
+
+    ``run`` writes on them guarded by each entity's version; if one changed after this read,
+    it undoes that attempt and runs the batch again on a locked read."""
+    if not broker.store.postgres or not outlines_only(operation, options):
+        return None
+    ids = sorted({found for found in map(id_of, body) if found})
+    return _AHEAD.submit(_outlines, broker, tenant, ids) if ids else None
+
+
+def _outlines(broker: Broker, tenant: str, ids: list[str]) -> dict[str, Stored]:
+    with broker.reader.connect() as conn:  # autocommit: no transaction to end
+        return broker.store.read_many(conn, tenant, ids, outline=True, lock=False)
+
+
 def run(
     broker: Broker,
     session: Session,
@@ -81,15 +119,28 @@ def run(
     items: list[Item],
     scope: Scope,
     options: frozenset[str] = frozenset(),
+    seen: dict[str, Stored] | None = None,
 ) -> BatchResult:
     """Apply ``operation`` to each item in order; an item's failure stays its own.
 
     Create, upsert and update read every entity named in one query, apply the items in
     order in Python and write them with one multi-row INSERT, one UPDATE executemany and one
-    events INSERT (``_Batch``); deletes go one by one."""
+    events INSERT (``_Batch``); deletes go one by one. ``seen``: the entities as
+    ``read_ahead`` found them, unlocked; tried first, then read again, locked, if any
+    changed meanwhile."""
     broker.flush(session)
     broker.ensure_tenant(session, tenant)
     if operation != "delete":
+        if seen is not None:
+            try:
+                with session.begin_nested():
+                    return _Batch(broker, session, tenant, scope).run(
+                        operation, items, options, seen
+                    )
+            except CHANGED_MEANWHILE as exc:
+                # changed or created since read ahead, or a deadlock with a concurrent batch
+                # (no lock taken in id order): undone to the savepoint, now read locked
+                log.info("a batch's entities changed since read ahead (%s); again, locked", exc)
         return _Batch(broker, session, tenant, scope).run(operation, items, options)
     result = BatchResult()
     for item in items:
@@ -129,16 +180,26 @@ class _Batch:
         self.current: dict[str, Stored | None] = {}
         self.pending: dict[str, _Pending] = {}
 
-    def run(self, operation: str, items: list[Item], options: frozenset[str]) -> BatchResult:
+    def run(
+        self,
+        operation: str,
+        items: list[Item],
+        options: frozenset[str],
+        seen: dict[str, Stored] | None = None,
+    ) -> BatchResult:
         wanted = sorted({i.id for i in items if isinstance(i, NewEntity)})
         self.current = dict.fromkeys(wanted)
-        # create and replace never read the stored attributes, only their names and location
-        outline = operation == "create" or (operation == "upsert" and "update" not in options)
-        self.current.update(
-            self.broker.store.read_many(
-                self.session.connection(), self.tenant, wanted, outline=outline
+        if seen is not None:  # read ahead, unlocked: every write below is version-guarded
+            self.current.update((key, seen[key]) for key in wanted if key in seen)
+        else:
+            self.current.update(
+                self.broker.store.read_many(
+                    self.session.connection(),
+                    self.tenant,
+                    wanted,
+                    outline=outlines_only(operation, options),
+                )
             )
-        )
         result = BatchResult()
         for item in items:
             if isinstance(item, Failed):

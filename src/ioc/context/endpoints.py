@@ -275,9 +275,10 @@ async def entity_operation(call: Call, rt: Runtime) -> Response:
     operation = call.args[1]
     options = frozenset(o.strip() for o in call.params.get("options", "").split(",") if o)
 
-    def prepare() -> tuple[Principal, list[batch.Item]]:
+    def prepare() -> tuple[Principal, list[batch.Item], dict[str, Stored] | None]:
         principal = rt.allow(call, write=True)
         items = batch.check(call.body, rt.broker.max_batch)
+        ahead = batch.read_ahead(rt.broker, call.tenant, operation, options, items)
         parsed: list[batch.Item] = []
         for item in items:
             try:
@@ -288,14 +289,16 @@ async def entity_operation(call: Call, rt: Runtime) -> Response:
                 )
             except Problem as problem:
                 parsed.append(batch.Failed(batch.id_of(item), problem))
-        return principal, parsed
+        return principal, parsed, ahead.result() if ahead is not None else None
 
     # Every entity may bring its own @context: parsing may load some, so it runs in a thread.
-    principal, parsed = await to_thread.run_sync(prepare)
+    principal, parsed, seen = await to_thread.run_sync(prepare)
     result = await rt.write(
         call,
         principal,
-        lambda s: batch.run(rt.broker, s, call.tenant, operation, parsed, principal.scope, options),
+        lambda s: batch.run(
+            rt.broker, s, call.tenant, operation, parsed, principal.scope, options, seen
+        ),
     )
     if result.errors:
         return call.respond(result.to_dict(), status=207)

@@ -117,6 +117,10 @@ def _forget_deferred(session: Session) -> None:
     session.info.pop(DEFERRED, None)
 
 
+class ChangedMeanwhile(RuntimeError):
+    """An entity a batched write names changed after it was read (its version guard held)."""
+
+
 class Broker:
     """Entities of every tenant in one database; one per app (tests run several side by side)."""
 
@@ -540,7 +544,7 @@ class Broker:
         """``_publish`` for each change (by the session's actor, or each by its own), the
         events in one INSERT and the history rows in another (keep the two alike). The
         entity ``writes`` that made them go first, all in one round trip on PostgreSQL;
-        each row of theirs must match one (else RuntimeError: the group runs job by job)."""
+        each row of theirs must match one (else ChangedMeanwhile: the group runs job by job)."""
         if not changes:
             return
         session.flush()  # events emitted earlier through the ORM keep their place in line
@@ -577,7 +581,9 @@ class Broker:
         counts = self.store.write_together(conn, list(writes), appends)
         for (_, wanted), count in zip(writes, counts, strict=True):
             if conn.dialect.supports_sane_multi_rowcount and count != len(wanted):
-                raise RuntimeError("entities changed under a batched write; run them one by one")
+                raise ChangedMeanwhile(
+                    "entities changed under a batched write; run them one by one"
+                )
         session.info["emitted"] = session.info.get("emitted", 0) + len(changes)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:

@@ -211,6 +211,7 @@ class Store:
             f"CAST(attrs -> '{LOCATION}' AS TEXT), created_at, modified_at, version, place_code "
             + where_ids
         )
+        self._peek_outlines_sql = self._read_outlines_sql.removesuffix(" FOR UPDATE")
         self._inserts: dict[str, UpdateBase] = {}
         self._unnest = {id(self._update): UNNEST_PLAIN, id(self._update_located): UNNEST_LOCATED}
         self._unnest_sql: dict[tuple[int, frozenset[str]], str] = {}
@@ -291,10 +292,16 @@ class Store:
     # -- many entities at once (batch operations, grouped writes) ---------------------------
 
     def read_many(
-        self, conn: Connection, tenant: str, ids: list[str], *, outline: bool = False
+        self,
+        conn: Connection,
+        tenant: str,
+        ids: list[str],
+        *,
+        outline: bool = False,
+        lock: bool = True,
     ) -> dict[str, Stored]:
         """The entities of ``ids`` that exist, locked on PostgreSQL (in id order: concurrent
-        batches never deadlock).
+        batches never deadlock) unless ``lock`` is false (an outline read ahead: ``peek``).
 
         ``outline``: on PostgreSQL each entity's attributes are only its attribute names
         (with empty instance lists), but for its location. That is all a replace needs (what
@@ -310,7 +317,8 @@ class Store:
                         for row in cursor.fetchall():
                             found[row[0]] = Stored.from_driver(row)
                         continue
-                    cursor.execute(self._read_outlines_sql, (tenant, chunk))
+                    sql = self._read_outlines_sql if lock else self._peek_outlines_sql
+                    cursor.execute(sql, (tenant, chunk))
                     utc = dt.UTC
                     for (
                         eid,
