@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context import edits
+from ioc.context.changes import Change, ChangedMeanwhile
 from ioc.context.entities import Attributes, NewEntity
 from ioc.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from ioc.context.geo import LOCATION
 from ioc.context.render import timestamp
-from ioc.context.service import Broker, Change, ChangedMeanwhile
+from ioc.context.service import Broker
 from ioc.context.store import Location, Stored
 from ioc.core.db import utcnow
 from ioc.core.problems import Problem

@@ -8,17 +8,17 @@ connection; writes take a session (its transaction also holds the events) and re
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, event, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context import edits
+from ioc.context.changes import Change, publish, publish_many
 from ioc.context.contexts import ContextStore
 from ioc.context.edits import UpdateResult
 from ioc.context.entities import Attributes, Instance, NewEntity
@@ -33,16 +33,11 @@ from ioc.context.geo import LOCATION
 from ioc.context.jsonld import TermMap
 from ioc.context.query import EntityQuery, QueryRunner
 from ioc.context.render import timestamp
-from ioc.context.store import ENTITIES, Appended, Location, Store, Stored, dumps
-from ioc.context.temporal_store import COLUMNS as HISTORY_COLUMNS
-from ioc.context.temporal_store import HISTORY
-from ioc.context.temporal_store import record as record_history
-from ioc.context.temporal_store import values_of as history_values
+from ioc.context.store import ENTITIES, Location, Store, Stored, dumps
 from ioc.context.writer import GROUPED, GroupWriter, wait
 from ioc.core.config import Settings
 from ioc.core.db import Database, utcnow
-from ioc.core.events import emit
-from ioc.core.models import OutboxEvent, Place
+from ioc.core.models import Place
 from ioc.core.plugins import load_object
 from ioc.core.problems import Forbidden, Problem
 from ioc.core.scope import Scope
@@ -50,44 +45,7 @@ from ioc.core.scope import Scope
 DEFAULT_TENANT = "default"
 E = ENTITIES.c
 MAX_ATTEMPTS = 5  # optimistic writes retried when another writer got there first
-EVENTS = cast(Table, OutboxEvent.__table__)
-EVENT_COLUMNS = ("event_id", "type", "time", "actor", "place_code", "subject", "data")
 DEFERRED = "ngsi_deferred"  # session.info: a group's single-entity writes waiting for commit
-
-
-def _event_ids(count: int) -> list[str]:
-    """``count`` random (version 4) UUIDs as hex, as ``uuid.uuid4().hex`` makes them, from
-    one read of the system's random source."""
-    pool = os.urandom(16 * count)
-    ids = []
-    for at in range(0, 16 * count, 16):
-        raw = bytearray(pool[at : at + 16])
-        raw[6] = (raw[6] & 0x0F) | 0x40
-        raw[8] = (raw[8] & 0x3F) | 0x80
-        ids.append(raw.hex())
-    return ids
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one write did to one entity: the seam for the temporal store and subscriptions."""
-
-    kind: str  # created | updated | deleted
-    tenant: str
-    id: str
-    type: str
-    attributes: tuple[str, ...]  # expanded names written or removed
-    at: dt.datetime
-    place_code: str | None = None
-    attrs: Attributes | None = None  # the entity's attributes after the change
-
-    def event_data(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "id": self.id,
-            "type": self.type,
-            "attributes": list(self.attributes),
-        }
 
 
 @dataclass(slots=True)
@@ -115,10 +73,6 @@ def _write_deferred(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_deferred(session: Session) -> None:
     session.info.pop(DEFERRED, None)
-
-
-class ChangedMeanwhile(RuntimeError):
-    """An entity a batched write names changed after it was read (its version guard held)."""
 
 
 class Broker:
@@ -217,15 +171,7 @@ class Broker:
     # -- writes --------------------------------------------------------------------------
 
     def _publish(self, session: Session, change: Change) -> Change:
-        record_history(session, change)  # committed with the write (temporal_store)
-        emit(
-            session,
-            f"entity.{change.kind}",
-            change.event_data(),
-            subject=change.id[:200],
-            place_code=change.place_code,
-        )
-        return change
+        return publish(session, change)
 
     def create(self, session: Session, tenant: str, entity: NewEntity, scope: Scope) -> Change:
         """Store a new entity (AlreadyExists if the id is taken in this tenant)."""
@@ -541,50 +487,8 @@ class Broker:
         actors: list[str] | None = None,
         writes: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
     ) -> None:
-        """``_publish`` for each change (by the session's actor, or each by its own), the
-        events in one INSERT and the history rows in another (keep the two alike). The
-        entity ``writes`` that made them go first, all in one round trip on PostgreSQL;
-        each row of theirs must match one (else ChangedMeanwhile: the group runs job by job)."""
-        if not changes:
-            return
-        session.flush()  # events emitted earlier through the ORM keep their place in line
-        default_actor = str(session.info.get("actor", "system"))
-
-        def appends() -> list[Appended]:
-            """The events and history rows (built while the server runs the writes)."""
-            actor = default_actor
-            events: list[tuple[Any, ...]] = []
-            history: list[tuple[Any, ...]] = []
-            ids = _event_ids(len(changes))
-            stamps: dict[dt.datetime, str] = {}  # a batch's changes share their time
-            for index, change in enumerate(changes):
-                if actors is not None:
-                    actor = actors[index]
-                stamp = stamps.get(change.at)
-                if stamp is None:
-                    stamp = stamps[change.at] = timestamp(change.at)
-                history.extend(history_values(change, stamp))
-                events.append(
-                    (
-                        ids[index],
-                        f"entity.{change.kind}",
-                        change.at,
-                        actor,
-                        change.place_code,
-                        change.id[:200],
-                        change.event_data(),
-                    )
-                )
-            return [(EVENTS, EVENT_COLUMNS, events), (HISTORY, HISTORY_COLUMNS, history)]
-
-        conn = session.connection()
-        counts = self.store.write_together(conn, list(writes), appends)
-        for (_, wanted), count in zip(writes, counts, strict=True):
-            if conn.dialect.supports_sane_multi_rowcount and count != len(wanted):
-                raise ChangedMeanwhile(
-                    "entities changed under a batched write; run them one by one"
-                )
-        session.info["emitted"] = session.info.get("emitted", 0) + len(changes)
+        """``changes.publish_many`` through this broker's store."""
+        publish_many(self.store, session, changes, actors, writes)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return self.store.read(conn, tenant, entity_id) is not None

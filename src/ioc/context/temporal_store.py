@@ -20,7 +20,7 @@ from ioc.context.render import timestamp
 from ioc.context.temporal_models import AttributeHistory
 
 if TYPE_CHECKING:
-    from ioc.context.service import Change
+    from ioc.context.changes import Change
 
 HISTORY: Table = AttributeHistory.__table__  # type: ignore[assignment]
 H = HISTORY.c

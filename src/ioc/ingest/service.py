@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioc.context.changes import Change
 from ioc.context.edits import Edit, Outcome, find
 from ioc.context.entities import Attributes, Instance, NewEntity, attribute_name, entity_id
 from ioc.context.errors import ResourceNotFound
 from ioc.context.geo import check_geometry
 from ioc.context.jsonld import CORE_TERMS
 from ioc.context.render import timestamp
-from ioc.context.service import Broker, Change
+from ioc.context.service import Broker
 from ioc.core.models import Place
 from ioc.core.problems import Conflict, Invalid, NotFound, Problem
 from ioc.core.refdata import Cache
