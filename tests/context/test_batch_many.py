@@ -8,13 +8,14 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 
+from ioc.context.batch import STREAM_FROM
 from ioc.context.bulk import UNNEST_FROM
 from ioc.context.service import Broker
 from ioc.core.config import Settings
 from ioc.core.db import Database, utcnow
 from tests.context.conftest import Ngsi, streetlight
 
-COUNT = UNNEST_FROM + 10
+COUNT = max(UNNEST_FROM, STREAM_FROM) + 10  # arrays for the updates, a COPY for the history
 MOVED = {n for n in range(1, COUNT + 1) if n % 3 == 0}
 
 
@@ -65,7 +66,9 @@ def test_a_large_upsert_moves_what_moved_and_keeps_the_rest(ngsi: Ngsi) -> None:
     assert [d["id"] for d in updated] == [sid(n) for n in range(1, COUNT + 1)]
     assert all(len(d["attributes"]) == 3 for d in updated)
     # the same again: nothing moves, every entity is rewritten once more
-    again = ngsi.post("/entityOperations/upsert", json=[upserted(n, 1) for n in range(1, 31)])
+    again = ngsi.post(
+        "/entityOperations/upsert", json=[upserted(n, 1) for n in range(1, COUNT + 1)]
+    )
     assert again.status_code == 204, again.text
     assert near(ngsi, 106.0, 21.0, 1000) == moved
     assert {v for v, _ in versions(ngsi.database).values()} == {3}

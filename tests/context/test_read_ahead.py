@@ -1,6 +1,7 @@
 """A create or replace batch reads its entities ahead, unlocked, while its items are parsed
 (PostgreSQL). Written on that read, guarded by version; an entity changed or created after it
-sends the batch back to a locked read, and nothing of the first attempt stays."""
+sends the batch back to a locked read, and nothing of the first attempt stays (its history
+rows, sent while it applied its items, included)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from ioc.context.store import Stored
 from ioc.core.scope import Scope
 from tests.context.conftest import Ngsi, streetlight
 
-COUNT = UNNEST_FROM + 10  # the batch goes as one statement over arrays on PostgreSQL
+# the batch goes as one statement over arrays, its history by a COPY open while it applies
+COUNT = max(UNNEST_FROM, batch.STREAM_FROM) + 10
 IDS = [f"urn:ngsi-ld:Streetlight:{n:03d}" for n in range(1, COUNT + 2)]
 ATTRIBUTES = 3  # a streetlight's: location, powerState, dimmingLevel
 

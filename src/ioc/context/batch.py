@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context import edits
-from ioc.context.changes import Change, ChangedMeanwhile
+from ioc.context.changes import Change, ChangedMeanwhile, HistoryCopy, history_copy
 from ioc.context.entities import Attributes, NewEntity
 from ioc.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from ioc.context.geo import LOCATION
@@ -26,6 +26,9 @@ from ioc.core.scope import Scope
 
 OPERATIONS = ("create", "upsert", "update", "delete")
 log = logging.getLogger(__name__)
+# From this many entities a batch sends its history rows by one COPY while it applies its
+# items (PostgreSQL); fewer go in the pipeline with the rest, in one round trip.
+STREAM_FROM = 50
 CHANGED_MEANWHILE = (  # what a write on entities read ahead may meet (the driver's own too)
     ChangedMeanwhile,
     IntegrityError,
@@ -202,6 +205,27 @@ class _Batch:
                 )
             )
         result = BatchResult()
+        if not self.broker.store.postgres or len(wanted) < STREAM_FROM:
+            self._apply_all(operation, items, options, result, None)
+            self.broker._publish_many(self.session, result.changes, writes=self._writes())
+            return result
+        with history_copy(self.session) as history:  # stored while the next items apply
+            self._apply_all(operation, items, options, result, history)
+        self.broker._publish_many(
+            self.session, result.changes, writes=self._writes(), history_sent=True
+        )
+        return result
+
+    def _apply_all(
+        self,
+        operation: str,
+        items: list[Item],
+        options: frozenset[str],
+        result: BatchResult,
+        history: HistoryCopy | None,
+    ) -> None:
+        """Each item in order against ``self.current`` (no SQL: ``history`` may hold the
+        connection); its change, if any, to ``result`` and to ``history``."""
         for item in items:
             if isinstance(item, Failed):
                 result.errors.append((item.entity_id, item.problem))
@@ -214,9 +238,9 @@ class _Batch:
                 continue
             if change is not None:
                 result.changes.append(change)
+                if history is not None:
+                    history.add(change)
             result.success.append(item.id)
-        self.broker._publish_many(self.session, result.changes, writes=self._writes())
-        return result
 
     def _apply(
         self, operation: str, item: NewEntity, options: frozenset[str], result: BatchResult

@@ -5,7 +5,8 @@ parameters, so neither side escapes text and the server plans one statement, not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -90,6 +91,18 @@ def copy_rows(
     (no text escaping on either side); JSON values are sent as their text."""
     if not rows:
         return
+    with copy_writer(conn, table, columns) as write:
+        for row in rows:
+            write(row)
+
+
+@contextmanager
+def copy_writer(
+    conn: Connection, table: Table, columns: Sequence[str]
+) -> Iterator[Callable[[Sequence[Any]], None]]:
+    """A binary ``COPY … FROM STDIN`` of ``table`` open for rows written one at a time; the
+    driver sends them as its buffer fills, so the server stores rows while the caller works
+    out the next ones. The connection runs nothing else until the block ends."""
     kinds, json_at = _binary_types(conn.dialect, table, columns)
     driver: Any = conn.connection.driver_connection
     with (
@@ -97,19 +110,21 @@ def copy_rows(
         cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
     ):
         copy.set_types(kinds)
-        write = copy.write_row
         if not json_at:
-            for row in rows:
-                write(row)
+            yield copy.write_row
             return
-        for row in rows:
+        write_row = copy.write_row
+
+        def write(row: Sequence[Any]) -> None:
             values = list(row)
             for at, prefix in json_at.items():
                 value = values[at]
                 if value is not None:
                     text = value.encode() if isinstance(value, str) else orjson.dumps(value)
                     values[at] = prefix + text
-            write(values)
+            write_row(values)
+
+        yield write
 
 
 # Many guarded UPDATEs as one statement over arrays (PostgreSQL): one plan, one execution.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
+from ioc.context.bulk import copy_writer
 from ioc.context.entities import Attributes
 from ioc.context.render import timestamp
 from ioc.context.store import Appended, Store
@@ -83,17 +85,44 @@ def publish(session: Session, change: Change) -> Change:
     return change
 
 
+class HistoryCopy:
+    """The history rows of a batch's changes sent as each change is made (PostgreSQL): one
+    ``COPY`` open while the batch applies its items, so the server stores the rows of one
+    entity while Python works out the next. Nothing else may use the connection meanwhile."""
+
+    def __init__(self, write: Callable[[Sequence[Any]], None]) -> None:
+        self._write = write
+        self._stamps: dict[dt.datetime, str] = {}
+
+    def add(self, change: Change) -> None:
+        stamp = self._stamps.get(change.at)
+        if stamp is None:
+            stamp = self._stamps[change.at] = timestamp(change.at)
+        for values in history_values(change, stamp):
+            self._write(values)
+
+
+@contextmanager
+def history_copy(session: Session) -> Iterator[HistoryCopy]:
+    """A ``HistoryCopy`` on the session's connection, the COPY ended when the block ends."""
+    with copy_writer(session.connection(), HISTORY, HISTORY_COLUMNS) as write:
+        yield HistoryCopy(write)
+
+
 def publish_many(
     store: Store,
     session: Session,
     changes: list[Change],
     actors: list[str] | None = None,
     writes: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
+    *,
+    history_sent: bool = False,
 ) -> None:
     """``publish`` for each change (by the session's actor, or each by its own), the events
-    in one INSERT and the history rows in another (keep the two alike). The entity ``writes``
-    that made them go first, all in one round trip on PostgreSQL; each row of theirs must
-    match one (else ChangedMeanwhile: the group runs job by job)."""
+    in one INSERT and the history rows in another (keep the two alike) unless a
+    ``HistoryCopy`` sent them already. The entity ``writes`` that made them go first, all in
+    one round trip on PostgreSQL; each row of theirs must match one (else ChangedMeanwhile:
+    the group runs job by job)."""
     if not changes:
         return
     session.flush()  # events emitted earlier through the ORM keep their place in line
@@ -112,7 +141,8 @@ def publish_many(
             stamp = stamps.get(change.at)
             if stamp is None:
                 stamp = stamps[change.at] = timestamp(change.at)
-            history.extend(history_values(change, stamp))
+            if not history_sent:
+                history.extend(history_values(change, stamp))
             events.append(
                 (
                     ids[index],

@@ -486,9 +486,11 @@ class Broker:
         changes: list[Change],
         actors: list[str] | None = None,
         writes: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
+        *,
+        history_sent: bool = False,
     ) -> None:
         """``changes.publish_many`` through this broker's store."""
-        publish_many(self.store, session, changes, actors, writes)
+        publish_many(self.store, session, changes, actors, writes, history_sent=history_sent)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return self.store.read(conn, tenant, entity_id) is not None
