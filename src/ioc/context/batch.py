@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context import edits
-from ioc.context.changes import Change, ChangedMeanwhile, HistoryCopy, history_copy
+from ioc.context.changes import (
+    Change,
+    ChangedMeanwhile,
+    HistoryCopy,
+    history_copy,
+    publish_many,
+)
 from ioc.context.entities import Attributes, NewEntity
 from ioc.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
 from ioc.context.geo import LOCATION
@@ -207,12 +213,16 @@ class _Batch:
         result = BatchResult()
         if not self.broker.store.postgres or len(wanted) < STREAM_FROM:
             self._apply_all(operation, items, options, result, None)
-            self.broker._publish_many(self.session, result.changes, writes=self._writes())
+            publish_many(self.broker.store, self.session, result.changes, writes=self._writes())
             return result
         with history_copy(self.session) as history:  # stored while the next items apply
             self._apply_all(operation, items, options, result, history)
-        self.broker._publish_many(
-            self.session, result.changes, writes=self._writes(), history_sent=True
+        publish_many(
+            self.broker.store,
+            self.session,
+            result.changes,
+            writes=self._writes(),
+            history_sent=True,
         )
         return result
 

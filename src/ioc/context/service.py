@@ -8,14 +8,13 @@ connection; writes take a session (its transaction also holds the events) and re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import UpdateBase
 
 from ioc.context import edits
 from ioc.context.changes import Change, publish, publish_many
@@ -224,7 +223,7 @@ class Broker:
             else:
                 plain.append(self.store.update_params(key[0], read, stored.attrs, now))
         writes = [(self.store.update_plain, plain), (self.store.update_located, located)]
-        self._publish_many(session, deferred.changes, deferred.actors, writes)
+        publish_many(self.store, session, deferred.changes, deferred.actors, writes)
 
     def _gather(self, session: Session, keys: list[tuple[str, str]]) -> None:
         """The group writer's read for its waiting jobs: their entities in one locked SELECT
@@ -477,20 +476,8 @@ class Broker:
             written = conn.execute(self.store._update, rows).rowcount
             if conn.dialect.supports_sane_multi_rowcount and written != len(rows):
                 raise RuntimeError("entities changed under a batched update; run them one by one")
-        self._publish_many(session, changes)
+        publish_many(self.store, session, changes)
         return changes, left
-
-    def _publish_many(
-        self,
-        session: Session,
-        changes: list[Change],
-        actors: list[str] | None = None,
-        writes: Sequence[tuple[UpdateBase, list[dict[str, Any]]]] = (),
-        *,
-        history_sent: bool = False,
-    ) -> None:
-        """``changes.publish_many`` through this broker's store."""
-        publish_many(self.store, session, changes, actors, writes, history_sent=history_sent)
 
     def exists(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         return self.store.read(conn, tenant, entity_id) is not None
