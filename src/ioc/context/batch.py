@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,18 +212,16 @@ class _Batch:
                 )
             )
         result = BatchResult()
-        if not self.broker.store.postgres or len(wanted) < STREAM_FROM:
-            self._apply_all(operation, items, options, result, None)
-            publish_many(self.broker.store, self.session, result.changes, writes=self._writes())
-            return result
-        with history_copy(self.session) as history:  # stored while the next items apply
+        streamed = self.broker.store.postgres and len(wanted) >= STREAM_FROM
+        # history rows stored while the next items apply, else written with the events
+        with history_copy(self.session) if streamed else nullcontext() as history:
             self._apply_all(operation, items, options, result, history)
         publish_many(
             self.broker.store,
             self.session,
             result.changes,
             writes=self._writes(),
-            history_sent=True,
+            history_sent=history is not None,
         )
         return result
 

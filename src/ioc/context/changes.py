@@ -85,6 +85,14 @@ def publish(session: Session, change: Change) -> Change:
     return change
 
 
+def _stamp(stamps: dict[dt.datetime, str], at: dt.datetime) -> str:
+    """``timestamp(at)``, made once for all the changes of a batch (they share their time)."""
+    found = stamps.get(at)
+    if found is None:
+        found = stamps[at] = timestamp(at)
+    return found
+
+
 class HistoryCopy:
     """The history rows of a batch's changes sent as each change is made (PostgreSQL): one
     ``COPY`` open while the batch applies its items, so the server stores the rows of one
@@ -95,10 +103,7 @@ class HistoryCopy:
         self._stamps: dict[dt.datetime, str] = {}
 
     def add(self, change: Change) -> None:
-        stamp = self._stamps.get(change.at)
-        if stamp is None:
-            stamp = self._stamps[change.at] = timestamp(change.at)
-        for values in history_values(change, stamp):
+        for values in history_values(change, _stamp(self._stamps, change.at)):
             self._write(values)
 
 
@@ -138,11 +143,8 @@ def publish_many(
         for index, change in enumerate(changes):
             if actors is not None:
                 actor = actors[index]
-            stamp = stamps.get(change.at)
-            if stamp is None:
-                stamp = stamps[change.at] = timestamp(change.at)
             if not history_sent:
-                history.extend(history_values(change, stamp))
+                history.extend(history_values(change, _stamp(stamps, change.at)))
             events.append(
                 (
                     ids[index],

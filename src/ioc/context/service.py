@@ -169,9 +169,6 @@ class Broker:
 
     # -- writes --------------------------------------------------------------------------
 
-    def _publish(self, session: Session, change: Change) -> Change:
-        return publish(session, change)
-
     def create(self, session: Session, tenant: str, entity: NewEntity, scope: Scope) -> Change:
         """Store a new entity (AlreadyExists if the id is taken in this tenant)."""
         self._may_write(scope)
@@ -188,7 +185,7 @@ class Broker:
         if not self.store.insert(conn, tenant, entity.id, entity.type, attrs, location, now):
             raise AlreadyExists(f"entity {entity.id} already exists")
         change = Change("created", tenant, entity.id, entity.type, tuple(attrs), now, None, attrs)
-        return self._publish(session, change)
+        return publish(session, change)
 
     def delete(self, session: Session, tenant: str, entity_id: str, scope: Scope) -> Change:
         self._may_write(scope)
@@ -206,7 +203,7 @@ class Broker:
             utcnow(),
             stored.place_code,
         )
-        return self._publish(session, change)
+        return publish(session, change)
 
     def flush(self, session: Session) -> None:
         """Write the session's deferred edits now (before a commit, or before a write that
@@ -330,7 +327,7 @@ class Broker:
                     stored.place_code,
                     done.attrs,
                 )
-                return self._publish(session, change), done.result
+                return publish(session, change), done.result
         raise InternalError(f"entity {entity_id} kept changing under this update; try again")
 
     def replace(

@@ -301,7 +301,7 @@ class Store:
         lock: bool = True,
     ) -> dict[str, Stored]:
         """The entities of ``ids`` that exist, locked on PostgreSQL (in id order: concurrent
-        batches never deadlock) unless ``lock`` is false (an outline read ahead: ``peek``).
+        batches never deadlock) unless ``lock`` is false (``batch.read_ahead``'s outlines).
 
         ``outline``: on PostgreSQL each entity's attributes are only its attribute names
         (with empty instance lists), but for its location. That is all a replace needs (what
